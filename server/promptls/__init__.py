@@ -1,0 +1,3 @@
+"""promptls: what a Claude prompt costs, before you send it."""
+
+__version__ = "0.1.0"

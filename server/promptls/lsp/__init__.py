@@ -1,0 +1,1 @@
+"""The language server: pygls wiring plus one module per feature."""
