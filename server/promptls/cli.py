@@ -1,0 +1,288 @@
+"""`promptls serve | count | check | schema`: the command line on the shared engine.
+
+Imports are lazy so `promptls --version` and the first table appear quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .model import FileReport, WorkspaceReport
+
+EXIT_OK, EXIT_OVER_BUDGET, EXIT_INVALID = 0, 1, 2
+
+
+class CliError(Exception):
+    """A usage problem shown as `promptls: error: ...` with exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="promptls", description="What a Claude prompt costs, before you send it.")
+    p.add_argument("--version", action="version", version=f"promptls {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{serve,count,check,schema}")
+
+    serve = sub.add_parser("serve", help="run the language server (stdio)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default; accepted for editors)")
+    serve.add_argument("--mode", choices=("auto", "api", "offline"), help="override the counting mode")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("paths", nargs="*", type=Path, default=[Path(".")], help="prompt files or folders")
+        sp.add_argument("--root", type=Path, help="project root (default: nearest promptls.toml, pyproject.toml "
+                        "or .git); attachments must stay inside it")
+        sp.add_argument("--mode", choices=("auto", "api", "offline"),
+                        help="auto: exact with ANTHROPIC_API_KEY, else offline (default from config: auto)")
+        sp.add_argument("--model", help="default model for files that name none or a non-Claude model")
+        sp.add_argument("-v", "--verbose", action="store_true", help="also show hints and estimator accuracy")
+
+    count = sub.add_parser("count", help="per-part token table for prompt files")
+    common(count)
+    count.add_argument("--format", choices=("text", "json"), default="text")
+
+    check = sub.add_parser("check", help="exit 1 when over budget, 2 when invalid (for CI)")
+    common(check)
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    check.add_argument("--show-hints", action="store_true", help="print hint-level findings too")
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of prompt files")
+    schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "schema":
+            return _schema(args)
+        return _count_or_check(args)
+    except CliError as exc:
+        print(f"promptls: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .lsp.server import run
+
+    tcp = None
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not port.isdigit():
+            raise CliError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
+        tcp = (host or "127.0.0.1", int(port))
+    run(mode=args.mode, tcp=tcp)
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _files(args: argparse.Namespace) -> tuple[list[Path], Config]:
+    from .config import find_root, load_config
+    from .workspace import discover
+
+    for p in args.paths:
+        if not p.exists():
+            raise CliError(f"{p}: no such file or directory")
+    root = (args.root or find_root(args.paths[0])).resolve()
+    if not root.is_dir():
+        raise CliError(f"--root {root}: not a folder")
+    config, config_findings = load_config(root)
+    for f in config_findings:
+        from .render.table import finding_line
+
+        print(finding_line(_display(Path(f.path or root)), f), file=sys.stderr)
+    config = config.with_mode(args.mode)
+    if args.model:
+        from dataclasses import replace
+
+        config = replace(config, default_model=args.model)
+    files = list(discover(args.paths, config.exclude))
+    if not files:
+        raise CliError(f"no prompt files (*.prompt.yaml, *.prompt.yml) in {', '.join(map(str, args.paths))}")
+    return files, config
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.enabled = sys.stderr.isatty() and total > 1
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            filled = int(30 * self.done / self.total)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 50 + "\r")
+            sys.stderr.flush()
+
+
+def _run_engine(files: list[Path], config: Config) -> tuple[list[FileReport], dict[str, Any]]:
+    """Offline estimates for every file, then exact counts when the API is usable."""
+    from .engine import analyze_text, estimate_counts, estimate_variants, make_report, read_prompt_file
+    from .model import FileReport
+
+    counter, cache, api_state = _make_counter(config)
+    progress = _Progress(len(files))
+    analyses: list[Any] = []
+    reports: list[FileReport | None] = []
+    for path in files:
+        text, findings = read_prompt_file(path)
+        if text is None:
+            reports.append(FileReport(str(path), None, None, [], 0, 0, False, None, None, None, findings))
+            analyses.append(None)
+        else:
+            analyses.append(analyze_text(text, path, config))
+            reports.append(None)
+        if counter is None:
+            progress.step()
+    if counter is None:
+        for i, a in enumerate(analyses):
+            if a is not None:
+                corr = cache.correction(a.info.id) if cache is not None and a.info else 1.0
+                reports[i] = make_report(a, estimate_counts(a, config, corr), config, estimate_variants(a, corr))
+        progress.close()
+        return [r for r in reports if r is not None], {"state": api_state, "cache": cache}
+
+    import asyncio
+
+    from .engine import exact_counts, exact_variant_totals
+
+    async def exact_all() -> None:
+        sem = asyncio.Semaphore(8)
+
+        async def one(i: int, a: Any) -> None:
+            async with sem:
+                corr = cache.correction(a.info.id) if cache is not None and a.info else 1.0
+                est = estimate_counts(a, config, corr)
+                counts = await exact_counts(a, counter, 0, est)
+                variants = await exact_variant_totals(a, counter, 1) if a.variants else []
+                reports[i] = make_report(a, counts, config, variants)
+                progress.step()
+
+        await asyncio.gather(*(one(i, a) for i, a in enumerate(analyses) if a is not None))
+        await counter.aclose()
+
+    asyncio.run(exact_all())
+    progress.close()
+    return [r for r in reports if r is not None], {"state": counter.state, "cache": cache, "counter": counter}
+
+
+def _make_counter(config: Config) -> tuple[Any, Any, str]:
+    """(counter or None, cache or None, state) for the configured mode."""
+    if config.mode == "offline":
+        return None, _open_cache(), "offline"
+    from .counting.api import make_counter, settings_from_env
+
+    settings = settings_from_env(config.mode, config.requests_per_minute, config.base_url)
+    if settings.api_key is None:
+        if config.mode == "api":
+            raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
+        return None, _open_cache(), "no-key"
+    cache = _open_cache()
+    counter = make_counter(settings, cache)
+    return counter, cache, "exact" if counter else "offline"
+
+
+def _open_cache() -> Any:
+    from .counting.cache import CountCache
+
+    return CountCache()
+
+
+def _count_or_check(args: argparse.Namespace) -> int:
+    from .catalog import CATALOG_DATE
+    from .model import Severity
+    from .render import annotations, jsonreport, table
+    from .workspace import summarize
+
+    files, config = _files(args)
+    reports, api = _run_engine(files, config)
+    ws = summarize(reports, config)
+    for r in ws.files:
+        r.path = _display(Path(r.path))
+        for f in r.findings:
+            f.path = r.path
+    show_hints = args.verbose or getattr(args, "show_hints", False)
+    min_sev = Severity.HINT if show_hints else Severity.INFO
+    fmt = args.format
+    if fmt == "json":
+        print(json.dumps(jsonreport.report_json(ws, catalog_date=CATALOG_DATE, mode=config.mode,
+                                                min_severity=min_sev), indent=2, ensure_ascii=False))
+    elif fmt in ("github", "sarif"):
+        located = [(r.path, f) for r in ws.files for f in r.findings if f.severity <= min_sev]
+        print(annotations.github(located) if fmt == "github" else json.dumps(annotations.sarif(located), indent=2))
+    elif args.command == "count":
+        blocks = [table.file_table(r, r.path, min_sev) for r in ws.files]
+        print("\n\n".join(blocks))
+        print()
+        print(table.workspace_line(ws))
+        print(table.api_line(ws, config.mode, api["state"]))
+    else:
+        seen_ws = set()
+        for r in ws.files:
+            for f in r.findings:
+                if f.severity > min_sev:
+                    continue
+                if f.code == "workspace-budget-exceeded":
+                    if f.code in seen_ws:
+                        continue
+                    seen_ws.add(f.code)
+                print(table.finding_line(r.path, f))
+        print(table.workspace_line(ws))
+        if api["state"] != "offline":
+            print(table.api_line(ws, config.mode, api["state"]))
+    if args.verbose and api.get("cache") is not None and fmt == "text":
+        _print_calibration(api["cache"])
+    if any(not r.valid for r in ws.files):
+        return EXIT_INVALID
+    if any(r.over_budget for r in ws.files):
+        return EXIT_OVER_BUDGET
+    return EXIT_OK
+
+
+def _print_calibration(cache: Any) -> None:
+    rows = cache.calibration_report()
+    if not rows:
+        print("estimator accuracy: no exact counts seen yet (offline)")
+        return
+    print("estimator accuracy against exact counts:")
+    for model, n, err in rows:
+        print(f"  {model}: {n} exact counts, mean |error| {err:.1f}%")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Workspace settings: `promptls.toml` or `[tool.promptls]` in `pyproject.toml`, then editor settings.
+
+Precedence (lowest first): built-in defaults, the workspace file, the editor's `promptls` section,
+command-line flags. Bad values never stop promptls: they become findings on the config file and the
+default is kept.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .model import Finding, Severity, Span
+
+CONFIG_FILE = "promptls.toml"
+ROOT_MARKERS = (CONFIG_FILE, "pyproject.toml", ".git")
+MODES = ("auto", "api", "offline")
+HINT_LEVELS = ("all", "totals", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class GlobBudget:
+    glob: str
+    input_tokens: int
+
+    def matches(self, rel_path: str) -> bool:
+        return fnmatch.fnmatchcase(rel_path, self.glob) or fnmatch.fnmatchcase(Path(rel_path).name, self.glob)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    root: Path
+    default_model: str | None = None  # None: catalog.DEFAULT_MODEL
+    mode: str = "auto"
+    requests_per_minute: int = 50
+    debounce_ms: int = 300
+    budget: int | None = None  # default per-file input-token budget
+    budgets: tuple[GlobBudget, ...] = ()
+    workspace_budget: int | None = None
+    allowed_roots: tuple[Path, ...] = ()
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hints: str = "all"
+    base_url: str | None = None
+    exclude: tuple[str, ...] = (".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build")
+    source: Path | None = None  # the file the settings came from
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def budgets_for(self, path: Path) -> list[GlobBudget]:
+        rel = self.rel(path)
+        return [b for b in self.budgets if b.matches(rel)]
+
+    def with_editor_settings(self, settings: dict[str, Any] | None) -> Config:
+        """Merge the editor's `promptls` section (camelCase keys) over this config."""
+        if not settings:
+            return self
+        cfg, _ = _apply(self, _EDITOR_KEYS, settings, None)
+        return cfg
+
+    def with_mode(self, mode: str | None) -> Config:
+        return replace(self, mode=mode) if mode in MODES else self
+
+
+def find_root(path: Path) -> Path:
+    """The nearest folder (from `path` upwards) holding promptls.toml, pyproject.toml or .git."""
+    start = path if path.is_dir() else path.parent
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return start
+
+
+# (file key, editor key, attribute, kind)
+_FILE_KEYS = {
+    "default_model": ("default_model", "str"),
+    "model": ("default_model", "str"),
+    "mode": ("mode", "mode"),
+    "requests_per_minute": ("requests_per_minute", "posint"),
+    "debounce_ms": ("debounce_ms", "nonneg"),
+    "budget": ("budget", "posint"),
+    "budgets": ("budgets", "budgets"),
+    "workspace_budget": ("workspace_budget", "posint"),
+    "allow_attachments_from": ("allowed_roots", "paths"),
+    "models": ("models", "models"),
+    "hints": ("hints", "hints"),
+    "base_url": ("base_url", "str"),
+    "exclude": ("exclude", "strlist"),
+}
+_EDITOR_KEYS = {
+    "model": ("default_model", "str"),
+    "mode": ("mode", "mode"),
+    "requestsPerMinute": ("requests_per_minute", "posint"),
+    "debounceMs": ("debounce_ms", "nonneg"),
+    "budget": ("budget", "posint"),
+    "budgets": ("budgets", "budgets"),
+    "workspaceBudget": ("workspace_budget", "posint"),
+    "hints": ("hints", "hints"),
+}
+
+
+def load_config(root: Path) -> tuple[Config, list[Finding]]:
+    """Read promptls.toml (preferred) or pyproject's [tool.promptls] under `root`."""
+    root = root.resolve()
+    base = Config(root=root)
+    env_mode = os.environ.get("PROMPTLS_MODE")
+    if env_mode in MODES:
+        base = replace(base, mode=env_mode)
+    for name, table_path in ((CONFIG_FILE, ()), ("pyproject.toml", ("tool", "promptls"))):
+        file = root / name
+        if not file.is_file():
+            continue
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            return base, [_finding(file, f"cannot read {name}: {exc.__class__.__name__}", Span.at(0))]
+        except tomllib.TOMLDecodeError as exc:
+            line = max(getattr(exc, "lineno", 1) - 1, 0)
+            col = max(getattr(exc, "colno", 1) - 1, 0)
+            return base, [_finding(file, f"{name}: {exc.msg if hasattr(exc, 'msg') else exc}", Span.at(line, col))]
+        table: Any = raw
+        for key in table_path:
+            table = table.get(key) if isinstance(table, dict) else None
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            return base, [_finding(file, f"{'.'.join(table_path)} must be a table", Span.at(0))]
+        cfg, findings = _apply(replace(base, source=file), _FILE_KEYS, table, file)
+        return cfg, findings
+    return base, []
+
+
+def _finding(file: Path, message: str, span: Span) -> Finding:
+    return Finding("config-invalid", message, Severity.WARNING, span, path=str(file))
+
+
+def _apply(cfg: Config, keys: dict[str, tuple[str, str]], table: dict[str, Any],
+           file: Path | None) -> tuple[Config, list[Finding]]:
+    findings: list[Finding] = []
+    changes: dict[str, Any] = {}
+    text_lines = file.read_text(encoding="utf-8").splitlines() if file else []
+
+    def where(key: str) -> Span:
+        for i, line in enumerate(text_lines):
+            stripped = line.lstrip()
+            if stripped.startswith(key) and stripped[len(key):].lstrip().startswith(("=", ".")):
+                return Span.at(i, len(line) - len(stripped), i, len(line))
+        return Span.at(0)
+
+    def bad(key: str, expected: str) -> None:
+        if file is not None:
+            findings.append(_finding(file, f"`{key}` must be {expected}; using the default", where(key)))
+
+    for key, value in table.items():
+        if key not in keys:
+            if file is not None:
+                findings.append(Finding("config-unknown-key", f"unknown setting `{key}`", Severity.HINT,
+                                        where(key), path=str(file)))
+            continue
+        attr, kind = keys[key]
+        if value is None:
+            continue
+        parsed = _parse(kind, value, cfg.root)
+        if parsed is _INVALID:
+            bad(key, _EXPECTED[kind])
+        else:
+            changes[attr] = parsed
+    return replace(cfg, **changes), findings
+
+
+_INVALID = object()
+_EXPECTED = {
+    "str": "a string",
+    "mode": "one of auto, api, offline",
+    "posint": "a positive integer",
+    "nonneg": "a non-negative integer",
+    "budgets": "a table of glob = token budget",
+    "paths": "a list of folders",
+    "models": "a table of model id = table of catalog fields",
+    "hints": "one of all, totals, off",
+    "strlist": "a list of strings",
+}
+
+
+def _parse(kind: str, value: Any, root: Path) -> Any:
+    match kind:
+        case "str":
+            return value.strip() or None if isinstance(value, str) else _INVALID
+        case "mode":
+            return value if value in MODES else _INVALID
+        case "hints":
+            return value if value in HINT_LEVELS else _INVALID
+        case "posint":
+            return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else _INVALID
+        case "nonneg":
+            return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else _INVALID
+        case "budgets":
+            if not isinstance(value, dict):
+                return _INVALID
+            out = []
+            for glob, n in value.items():
+                if isinstance(n, dict):
+                    n = n.get("input_tokens", n.get("inputTokens"))
+                if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+                    return _INVALID
+                out.append(GlobBudget(str(glob), n))
+            return tuple(out)
+        case "paths":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return _INVALID
+            return tuple((root / v).resolve() for v in value)
+        case "strlist":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return _INVALID
+            return tuple(value)
+        case "models":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                return _INVALID
+            return {str(k): dict(v) for k, v in value.items()}
+    return _INVALID

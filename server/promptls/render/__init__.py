@@ -1,0 +1,1 @@
+"""Presentation of reports: terminal tables, JSON, GitHub annotations, SARIF. Formatting only."""

@@ -1,0 +1,73 @@
+"""Terminal output: the per-part table of `promptls count` and the finding lines of `check`."""
+
+from __future__ import annotations
+
+from ..model import FileReport, Finding, Severity, WorkspaceReport
+
+
+def tok(n: int, exact: bool) -> str:
+    return f"{n:,}" if exact else f"≈ {n:,}"
+
+
+def money(usd: float | None) -> str:
+    if usd is None:
+        return "—"
+    return f"${usd:.4f}" if usd < 0.01 else f"${usd:.3f}"
+
+
+def finding_line(path: str, f: Finding) -> str:
+    s = f.span.start
+    return f"{path}:{s.line + 1}:{s.col + 1}: {f.severity.label}: {f.message} [{f.code}]"
+
+
+def file_table(r: FileReport, display_path: str, min_severity: Severity = Severity.INFO) -> str:
+    out = []
+    model = r.model or "—"
+    if r.model_written and r.model and r.model_written.removeprefix("anthropic/") != r.model:
+        model = f"{r.model} (file says {r.model_written})"
+    out.append(f"{display_path}  ·  {model}")
+    if r.parts:
+        total = r.total or 1
+        width = max([len(_label(p.label, p.parent)) for p in r.parts] + [8])
+        out.append(f"  {'line':>5}  {'part':<{width}}  {'tokens':>12}  {'share':>6}")
+        for p in r.parts:
+            detail = f"  {p.detail}" if p.detail else ""
+            share = f"{p.tokens / total:6.1%}" if p.parent is None else ""
+            out.append(f"  {p.span.start.line + 1:>5}  {_label(p.label, p.parent):<{width}}  "
+                       f"{tok(p.tokens, p.exact):>12}  {share:>6}{detail}")
+        out.append(f"  {'':>5}  {'overhead':<{width}}  {tok(r.overhead, r.exact):>12}  "
+                   f"{r.overhead / total:6.1%}")
+        window = (f"  {r.total / r.context_window:.1%} of {r.context_window:,} window"
+                  if r.context_window else "")
+        out.append(f"  {'':>5}  {'total':<{width}}  {tok(r.total, r.exact):>12}  {'':>6}{window}  ·  "
+                   f"{money(r.cost_usd)} input  ·  {_source(r)}")
+        if r.variants:
+            lo = min(r.variants, key=lambda v: v.total)
+            hi = max(r.variants, key=lambda v: v.total)
+            out.append(f"  testData: {len(r.variants)} rows, min {tok(lo.total, lo.exact)} (row {lo.row + 1}), "
+                       f"max {tok(hi.total, hi.exact)} (row {hi.row + 1})")
+    for f in r.findings:
+        if f.severity <= min_severity:
+            out.append("  " + finding_line(display_path, f))
+    return "\n".join(out)
+
+
+def _label(label: str, parent: str | None) -> str:
+    return f"  {label}" if parent else label
+
+
+def _source(r: FileReport) -> str:
+    if r.source == "estimate":
+        return "offline estimate"
+    return "exact (cache)" if r.source == "cache" else "exact (count_tokens)" if r.exact else "partly estimated"
+
+
+def workspace_line(ws: WorkspaceReport) -> str:
+    budget = f" / budget {ws.budget:,}" if ws.budget else ""
+    invalid = sum(1 for r in ws.files if not r.valid)
+    bad = f", {invalid} invalid" if invalid else ""
+    return f"workspace: {tok(ws.total, ws.exact)} input tokens in {len(ws.files)} files{budget}{bad}"
+
+
+def api_line(ws: WorkspaceReport, mode: str, state: str) -> str:
+    return f"api: {state} (mode {mode}); {ws.requests} requests, {ws.cache_hits} from cache"
