@@ -16,7 +16,7 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .config import Config
-    from .model import FileReport, WorkspaceReport
+    from .model import FileReport
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_INVALID = 0, 1, 2
 

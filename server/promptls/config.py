@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -123,9 +124,10 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         except (OSError, UnicodeDecodeError) as exc:
             return base, [_finding(file, f"cannot read {name}: {exc.__class__.__name__}", Span.at(0))]
         except tomllib.TOMLDecodeError as exc:
-            line = max(getattr(exc, "lineno", 1) - 1, 0)
-            col = max(getattr(exc, "colno", 1) - 1, 0)
-            return base, [_finding(file, f"{name}: {exc.msg if hasattr(exc, 'msg') else exc}", Span.at(line, col))]
+            # Python < 3.14 has no lineno attribute; the message ends "(at line L, column C)".
+            m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+            line, col = (int(m.group(1)) - 1, int(m.group(2)) - 1) if m else (0, 0)
+            return base, [_finding(file, f"{name}: {exc}", Span.at(line, col))]
         table: Any = raw
         for key in table_path:
             table = table.get(key) if isinstance(table, dict) else None

@@ -18,8 +18,8 @@ from .document import parse_document
 from .limits import request_limit_findings
 from .model import (
     FILE_START,
-    Counts,
     CountRequest,
+    Counts,
     FileReport,
     Finding,
     PartReport,

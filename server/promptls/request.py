@@ -150,7 +150,7 @@ class _Builder:
 
     def content(self, m: MessageSpec, pid: str) -> str | list[dict[str, Any]]:
         if isinstance(m.content, str):
-            return self.fill(m.content, m.path + ("content",))
+            return self.fill(m.content, (*m.path, "content"))
         blocks = []
         for j, b in enumerate(m.content):
             block = self.block(b, pid, j)
@@ -179,7 +179,7 @@ class _Builder:
         for i, tool in enumerate(spec.tools):
             name = str(tool.get("name") or tool.get("type") or f"tool {i + 1}")
             server_tool = str(tool.get("type", "")).startswith(SERVER_TOOL_PREFIXES)
-            self.parts.append(Part(f"tools[{i}]", "tool", name, self.line_span(path + (i,)), tool,
+            self.parts.append(Part(f"tools[{i}]", "tool", name, self.line_span((*path, i)), tool,
                                    parent="tools", api_ok=not server_tool))
         tools_part.api_ok = all(p.api_ok for p in self.parts if p.parent == "tools")
         return spec.tools
