@@ -1,0 +1,427 @@
+"""The model table: context windows, prices, tokenizer generation, image tier and tool-use overhead.
+
+One dated table, because these facts go stale: every row is sourced from
+/work/shared/reference/anthropic-api.md (§2 tool-use overhead, §3 models and prices) unless its
+`notes` say otherwise, and users override or add rows in `promptls.toml`:
+
+    [models."claude-sonnet-4-6"]
+    context_window = 200000
+
+Sources by column:
+- windows, max output, prices ($/MTok): §3 table (pricing page and per-model overview pages).
+  Retired models carry the figures they had while served (Anthropic's pricing and models pages of
+  their time; not in the reference), so old files still get a sensible window and cost.
+- active vs retired: "All active models support token counting" plus the count_tokens
+  `supportedModels` list (§1, Oct 2026). A model absent from that list is treated as retired.
+- tokenizer: ctok's family table (v3 = Claude 3 through Opus 4.6, incl. Sonnet 4.6 / Haiku 4.5;
+  "4.7" = Opus 4.7; "4.8" = Opus 4.8, Sonnet 5, Fable 5, and per ctok's README Opus 5) and the
+  token-counting page ("Opus 4.7 and later Opus models, Fable 5, Mythos 5, Mythos Preview and
+  Sonnet 5 use a newer tokenizer"). Where nothing places a model, "4.8" with `tokenizer_assumed`.
+- image tier: "high" for Claude 4.7 and later, "standard" otherwise (§2 Images).
+- tool overhead (tokens the API adds when `tools` is sent, excluding the tools themselves): the
+  newest §2 table; the older 2025 table for Claude 3.x; models with no row borrow their nearest
+  sibling's figures with `overhead_assumed`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+CATALOG_DATE = "2026-10-31"
+DEFAULT_MODEL = "claude-sonnet-4-6"
+
+TOKENIZERS = ("3.0", "4.7", "4.8")
+IMAGE_TIERS = ("standard", "high")
+FAMILIES = ("opus", "sonnet", "haiku", "fable", "mythos")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What promptls knows about one model. Prices are US dollars per million tokens.
+
+    A model with two price bands (Haiku 5.5) keeps the prompt ≤ `price_threshold` band in the
+    plain fields and the long-prompt band in the `*_long` fields; the band is picked by the size
+    of the whole prompt, as long-context pricing works elsewhere on the platform.
+    `matched_from` is set when `resolve` matched an unknown id to this row by family and version,
+    so the UI can say which model the count stands for.
+    """
+
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    context_window: int
+    max_output: int
+    price_input: float
+    price_output: float
+    price_cache_write_5m: float
+    price_cache_write_1h: float
+    price_cache_read: float
+    tokenizer: str
+    image_tier: str
+    tool_overhead_auto: int
+    tool_overhead_any: int
+    retired: bool = False
+    released: str | None = None
+    notes: str = ""
+    tokenizer_assumed: bool = False
+    overhead_assumed: bool = False
+    specs_assumed: bool = False
+    price_threshold: int | None = None
+    price_input_long: float | None = None
+    price_output_long: float | None = None
+    price_cache_write_5m_long: float | None = None
+    price_cache_write_1h_long: float | None = None
+    price_cache_read_long: float | None = None
+    matched_from: str | None = None
+
+    @property
+    def family(self) -> str | None:
+        return _parse(self.id)[0]
+
+    def tool_overhead(self, tool_choice: Mapping[str, Any] | None) -> int:
+        """The tool-use system prompt for this tool_choice (auto/none vs any/tool), given ≥ 1 tool."""
+        kind = (tool_choice or {}).get("type", "auto")
+        return self.tool_overhead_any if kind in ("any", "tool") else self.tool_overhead_auto
+
+
+def _row(id: str, name: str, window: int, max_out: int, prices: tuple[float, float, float, float, float],
+         tokenizer: str, tier: str, overhead: tuple[int, int], aliases: tuple[str, ...] = (),
+         **extra: Any) -> ModelInfo:
+    """One table row; `prices` = (input, 5m write, 1h write, cache read, output), the §3 column order."""
+    p_in, p_w5, p_w1h, p_read, p_out = prices
+    released = extra.pop("released", None) or _snapshot_date(id)
+    return ModelInfo(id=id, name=name, aliases=aliases, context_window=window, max_output=max_out,
+                     price_input=float(p_in), price_output=float(p_out), price_cache_write_5m=float(p_w5),
+                     price_cache_write_1h=float(p_w1h), price_cache_read=float(p_read), tokenizer=tokenizer,
+                     image_tier=tier, tool_overhead_auto=overhead[0], tool_overhead_any=overhead[1],
+                     released=released, **extra)
+
+
+def _snapshot_date(model_id: str) -> str | None:
+    m = re.search(r"-(\d{4})(\d{2})(\d{2})$", model_id)
+    return f"{m[1]}-{m[2]}-{m[3]}" if m else None
+
+
+M, K = 1_000_000, 1_000
+_FABLE = (10, 12.50, 20, 0.25, 50)
+_FABLE_5 = (10, 12.50, 20, 1, 50)
+_OPUS_5 = (5, 6.25, 10, 0.50, 25)
+_OPUS_3 = (15, 18.75, 30, 1.50, 75)
+_SONNET_3 = (3, 3.75, 6, 0.30, 15)
+_SONNET_5 = (2, 2.50, 4, 0.20, 10)
+_HISTORIC = "historic figures from Anthropic's pricing/models pages while it was served"
+_NOT_ACTIVE = "absent from the count_tokens supportedModels list (Oct 2026): retired"
+_NO_SPECS = "in SDK 2.10 ModelParam and supportedModels, no published specs: window and prices copied from"
+
+_TABLE: tuple[ModelInfo, ...] = (
+    # -- current generation (§3) -----------------------------------------------------------------
+    _row("claude-fable-5-2", "Claude Fable 5.2", 1 * M, 128 * K, _FABLE, "4.8", "high", (290, 410),
+         tokenizer_assumed=True, overhead_assumed=True, specs_assumed=True,
+         notes=f"{_NO_SPECS} Fable 5.1; tool overhead borrowed from Opus 4.8 (same tokenizer as Fable 5)"),
+    _row("claude-mythos-5-2", "Claude Mythos 5.2", 1 * M, 128 * K, _FABLE, "4.8", "high", (290, 410),
+         tokenizer_assumed=True, overhead_assumed=True, specs_assumed=True,
+         notes=f"{_NO_SPECS} Mythos 5.1; tool overhead borrowed from Opus 4.8"),
+    _row("claude-fable-5-1", "Claude Fable 5.1", 1 * M, 128 * K, _FABLE, "4.8", "high", (290, 410),
+         tokenizer_assumed=True, overhead_assumed=True,
+         notes="current top model; cache read 0.025x; tool overhead borrowed from Opus 4.8"),
+    _row("claude-mythos-5-1", "Claude Mythos 5.1", 1 * M, 128 * K, _FABLE, "4.8", "high", (290, 410),
+         tokenizer_assumed=True, overhead_assumed=True,
+         notes="limited availability (Project Glasswing); tool overhead borrowed from Opus 4.8"),
+    _row("claude-fable-5", "Claude Fable 5", 1 * M, 128 * K, _FABLE_5, "4.8", "high", (290, 410),
+         released="2026-06-09", overhead_assumed=True,
+         notes="legacy; same tokenizer as Opus 4.8 (skills models.md); tool overhead borrowed from Opus 4.8"),
+    _row("claude-mythos-5", "Claude Mythos 5", 1 * M, 128 * K, _FABLE_5, "4.8", "high", (290, 410),
+         overhead_assumed=True, notes="invitation-only; tool overhead borrowed from Opus 4.8"),
+    _row("claude-mythos-preview", "Claude Mythos Preview", 1 * M, 128 * K, _FABLE_5, "4.8", "high", (290, 410),
+         tokenizer_assumed=True, overhead_assumed=True, specs_assumed=True,
+         notes="SDK lists it deprecated on 2026-06-30; newer tokenizer per the token-counting page "
+               "(4.7 vs 4.8 frame unknown); specs copied from Mythos 5"),
+    _row("claude-opus-5-5", "Claude Opus 5.5", 1 * M, 128 * K, (4, 5, 8, 0.20, 20), "4.8", "high", (286, 406),
+         tokenizer_assumed=True, overhead_assumed=True,
+         notes="current Opus; thinking can't be disabled; cache read 0.05x; tool overhead borrowed from Opus 5"),
+    _row("claude-opus-5", "Claude Opus 5", 1 * M, 128 * K, _OPUS_5, "4.8", "high", (286, 406),
+         released="2026-07-24",
+         notes="legacy; v4.8 vocabulary per ctok's README (Opus 5 also makes trailing ASCII whitespace "
+               "free, which the estimator does not model)"),
+    _row("claude-opus-4-8", "Claude Opus 4.8", 1 * M, 128 * K, _OPUS_5, "4.8", "high", (290, 410)),
+    _row("claude-opus-4-7", "Claude Opus 4.7", 1 * M, 128 * K, _OPUS_5, "4.7", "high", (675, 804)),
+    _row("claude-opus-4-6", "Claude Opus 4.6", 1 * M, 128 * K, _OPUS_5, "3.0", "standard", (497, 589)),
+    _row("claude-opus-4-5-20251101", "Claude Opus 4.5", 200 * K, 64 * K, _OPUS_5, "3.0", "standard", (496, 588),
+         aliases=("claude-opus-4-5",)),
+    _row("claude-sonnet-5-5", "Claude Sonnet 5.5", 1 * M, 128 * K, _SONNET_5, "4.8", "high", (354, 474),
+         tokenizer_assumed=True, overhead_assumed=True,
+         notes="current Sonnet; third parties report cache read cut to 0.10 on 2026-10-07 (unverified); "
+               "tool overhead borrowed from Sonnet 5"),
+    _row("claude-sonnet-5", "Claude Sonnet 5", 1 * M, 128 * K, _SONNET_5, "4.8", "high", (354, 474),
+         notes="third parties report an introductory price until 2026-08-31, then $3/$15 (unverified)"),
+    _row("claude-sonnet-4-6", "Claude Sonnet 4.6", 1 * M, 128 * K, _SONNET_3, "3.0", "standard", (497, 589)),
+    _row("claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", 200 * K, 64 * K, _SONNET_3, "3.0", "standard",
+         (496, 588), aliases=("claude-sonnet-4-5",), notes="deprecated; retires 2026-11-30"),
+    _row("claude-haiku-5-5", "Claude Haiku 5.5", 1 * M, 128 * K, (0.10, 0.125, 0.20, 0.01, 0.50), "4.8", "high",
+         (354, 474), tokenizer_assumed=True, overhead_assumed=True,
+         price_threshold=100 * K, price_input_long=0.50, price_output_long=2.50, price_cache_write_5m_long=0.625,
+         price_cache_write_1h_long=1.0, price_cache_read_long=0.05,
+         notes="two price bands (prompt ≤100k / >100k) from third-party pricing fixtures (unverified); "
+               "tool overhead borrowed from Sonnet 5"),
+    _row("claude-haiku-4-5-20251001", "Claude Haiku 4.5", 200 * K, 64 * K, (1, 1.25, 2, 0.10, 5), "3.0",
+         "standard", (496, 588), aliases=("claude-haiku-4-5",),
+         notes="cache prices derived from the standard multipliers (1.25x / 2x / 0.1x)"),
+    # -- retired: still named by real prompt files -------------------------------------------------
+    _row("claude-opus-4-1-20250805", "Claude Opus 4.1", 200 * K, 32 * K, _OPUS_3, "3.0", "standard", (313, 315),
+         aliases=("claude-opus-4-1",), retired=True, notes=f"{_NOT_ACTIVE}; {_HISTORIC}"),
+    _row("claude-opus-4-20250514", "Claude Opus 4", 200 * K, 32 * K, _OPUS_3, "3.0", "standard", (313, 315),
+         aliases=("claude-opus-4-0",), retired=True, notes=f"{_NOT_ACTIVE}; {_HISTORIC}"),
+    _row("claude-sonnet-4-20250514", "Claude Sonnet 4", 200 * K, 64 * K, _SONNET_3, "3.0", "standard", (313, 315),
+         aliases=("claude-sonnet-4-0",), retired=True, notes=f"{_NOT_ACTIVE}; {_HISTORIC}"),
+    _row("claude-3-7-sonnet-20250219", "Claude Sonnet 3.7", 200 * K, 64 * K, _SONNET_3, "3.0", "standard",
+         (346, 313), aliases=("claude-3-7-sonnet-latest",), retired=True,
+         notes=f"{_NOT_ACTIVE}; {_HISTORIC}; tool overhead from the 2025 table"),
+    _row("claude-3-5-sonnet-20241022", "Claude Sonnet 3.5 (Oct)", 200 * K, 8192, _SONNET_3, "3.0", "standard",
+         (346, 313), aliases=("claude-3-5-sonnet-latest",), retired=True,
+         notes=f"{_NOT_ACTIVE}; {_HISTORIC}; tool overhead from the 2025 table"),
+    _row("claude-3-5-sonnet-20240620", "Claude Sonnet 3.5 (June)", 200 * K, 8192, _SONNET_3, "3.0", "standard",
+         (294, 261), retired=True, notes=f"{_NOT_ACTIVE}; {_HISTORIC}; tool overhead from the 2025 table"),
+    _row("claude-3-5-haiku-20241022", "Claude Haiku 3.5", 200 * K, 8192, (0.80, 1, 1.60, 0.08, 4), "3.0",
+         "standard", (264, 355), aliases=("claude-3-5-haiku-latest",), retired=True,
+         notes=f"{_NOT_ACTIVE}; {_HISTORIC}; tool overhead from the newest table (2025 table: 264/340)"),
+    _row("claude-3-opus-20240229", "Claude Opus 3", 200 * K, 4096, _OPUS_3, "3.0", "standard", (530, 281),
+         aliases=("claude-3-opus-latest",), retired=True,
+         notes=f"{_NOT_ACTIVE}; {_HISTORIC}; tool overhead from the 2025 table"),
+    _row("claude-3-sonnet-20240229", "Claude Sonnet 3", 200 * K, 4096, _SONNET_3, "3.0", "standard", (159, 235),
+         retired=True, notes=f"{_NOT_ACTIVE}; {_HISTORIC}; cache prices derived from the standard multipliers; "
+                             "tool overhead from the 2025 table"),
+    _row("claude-3-haiku-20240307", "Claude Haiku 3", 200 * K, 4096, (0.25, 0.30, 0.50, 0.03, 1.25), "3.0",
+         "standard", (264, 340), retired=True,
+         notes=f"{_NOT_ACTIVE}; {_HISTORIC}; 1h write derived (2x); tool overhead from the 2025 table"),
+)
+
+_FIELDS = {f.name: f for f in dataclasses.fields(ModelInfo)}
+_INT_FIELDS = {"context_window", "max_output", "tool_overhead_auto", "tool_overhead_any", "price_threshold"}
+_FLOAT_FIELDS = {n for n in _FIELDS if n.startswith("price_") and n != "price_threshold"}
+_BOOL_FIELDS = {"retired", "tokenizer_assumed", "overhead_assumed", "specs_assumed"}
+_STR_FIELDS = {"name", "released", "notes"}
+_CHOICES = {"tokenizer": TOKENIZERS, "image_tier": IMAGE_TIERS}
+OVERRIDABLE = frozenset(_INT_FIELDS | _FLOAT_FIELDS | _BOOL_FIELDS | _STR_FIELDS | set(_CHOICES) | {"aliases"})
+
+Overrides = Mapping[str, Mapping[str, Any]]
+
+
+# ---------------------------------------------------------------------------------------------------
+# id parsing: both naming schemes, cloud prefixes and snapshot suffixes
+
+
+def normalize_id(model: str) -> str:
+    """Lower-case, trimmed, without a provider prefix (`anthropic/`, Bedrock `anthropic.`, region
+    `us.`) or provider suffix (Bedrock `-v2:0`, Vertex `@20241022` → `-20241022`)."""
+    s = model.strip().lower()
+    s = s.removeprefix("anthropic/")
+    s = re.sub(r"^(?:[a-z]{2,4}\.)?anthropic\.", "", s)  # Bedrock: anthropic.x, us.anthropic.x
+    s = re.sub(r"-v\d+(?::\d+)?(?=@|$)", "", s)
+    s = re.sub(r"@(\d{8})$", r"-\1", s)
+    return s
+
+
+_VERSION_FIRST = re.compile(r"^claude-(\d+)(?:[-.](\d+))?-([a-z]+)(.*)$")   # claude-3-5-sonnet-…
+_FAMILY_FIRST = re.compile(r"^claude-([a-z]+)(?:-(\d+)(?:[-.](\d+))?)?(.*)$")  # claude-sonnet-4-5-…
+
+
+def _parse(model_id: str) -> tuple[str | None, tuple[int, ...]]:
+    """(family, version) of a Claude id: `claude-3-5-sonnet-20241022` → ("sonnet", (3, 5))."""
+    m = _VERSION_FIRST.match(model_id)
+    if m and m[3] in FAMILIES:
+        return m[3], (int(m[1]),) + ((int(m[2]),) if m[2] and len(m[2]) < 3 else ())
+    m = _FAMILY_FIRST.match(model_id)
+    if m and m[1] in FAMILIES:
+        if m[2] is None or len(m[2]) >= 3:  # no version, or a date where a version would be
+            return m[1], ()
+        minor = (int(m[3]),) if m[3] and len(m[3]) < 3 else ()
+        return m[1], (int(m[2]), *minor)
+    return None, ()
+
+
+def _padded(v: tuple[int, ...]) -> tuple[int, int]:
+    major, minor = (*v, 0, 0)[:2]
+    return major, minor
+
+
+# ---------------------------------------------------------------------------------------------------
+# overrides
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """A config value for field `name`, or raise ValueError saying what was wrong."""
+    if name == "aliases":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(a, str) for a in value):
+            raise ValueError("expected a list of model ids")
+        return tuple(normalize_id(a) for a in value)
+    if name in _BOOL_FIELDS:
+        if not isinstance(value, bool):
+            raise ValueError("expected true or false")
+        return value
+    if name in _INT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError("expected a whole number ≥ 0")
+        return value
+    if name in _FLOAT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError("expected a number ≥ 0")
+        return float(value)
+    if name in _CHOICES:
+        text = str(value)
+        if text not in _CHOICES[name]:
+            raise ValueError(f"expected one of {', '.join(_CHOICES[name])}")
+        return text
+    if name in _STR_FIELDS:
+        return str(value)
+    raise ValueError(f"unknown field (known: {', '.join(sorted(OVERRIDABLE))})")
+
+
+def check_overrides(overrides: Overrides | None) -> list[tuple[str, str | None, str]]:
+    """Problems in a `[models]` config table as (model id, field or None, message), for config findings.
+    `resolve` and `all_models` skip the same bad entries rather than fail."""
+    problems: list[tuple[str, str | None, str]] = []
+    for model_id, fields in (overrides or {}).items():
+        if not isinstance(fields, Mapping):
+            problems.append((model_id, None, "expected a table of catalog fields"))
+            continue
+        if not normalize_id(str(model_id)).startswith("claude"):
+            problems.append((model_id, None, "model ids must start with `claude`"))
+        for name, value in fields.items():
+            try:
+                _coerce(str(name), value)
+            except ValueError as exc:
+                problems.append((model_id, str(name), str(exc)))
+    return problems
+
+
+def _apply(base: ModelInfo, fields: Mapping[str, Any], new_id: str | None = None) -> ModelInfo:
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        try:
+            changes[str(name)] = _coerce(str(name), value)
+        except ValueError:
+            continue
+    if new_id is not None:
+        changes.setdefault("name", new_id)
+        changes["id"] = new_id
+        changes.setdefault("aliases", ())
+        changes["notes"] = changes.get("notes") or f"added in config; unset fields copied from {base.id}"
+    elif changes:
+        changes.setdefault("notes", (base.notes + "; " if base.notes else "") + "overridden in config")
+    return dataclasses.replace(base, **changes) if changes else base
+
+
+def _table(overrides: Overrides | None) -> list[ModelInfo]:
+    """The built-in rows with config applied: known ids patched, unknown ones added."""
+    rows = list(_TABLE)
+    if not overrides:
+        return rows
+    index = _index(rows)
+    for raw_id, fields in overrides.items():
+        if not isinstance(fields, Mapping):
+            continue
+        model_id = normalize_id(str(raw_id))
+        if not model_id.startswith("claude"):
+            continue
+        known = index.get(model_id)
+        if known is not None:
+            i = rows.index(known)
+            rows[i] = _apply(known, fields)
+        else:
+            base = _closest(rows, model_id) or next(r for r in rows if r.id == DEFAULT_MODEL)
+            rows.append(_apply(dataclasses.replace(base, matched_from=None), fields, new_id=model_id))
+        index = _index(rows)
+    return rows
+
+
+def _index(rows: Iterable[ModelInfo]) -> dict[str, ModelInfo]:
+    out: dict[str, ModelInfo] = {}
+    for row in rows:
+        for key in (row.id, *row.aliases):
+            out[key] = row
+    return out
+
+
+def _closest(rows: list[ModelInfo], model_id: str) -> ModelInfo | None:
+    """Best effort for an unknown Claude id: same family, same version (newest snapshot), else the
+    nearest version in that family (the newest one below it, else the oldest above it)."""
+    family, version = _parse(model_id)
+    if family is None:
+        return None
+    same_family = [r for r in rows if r.family == family]
+    if not same_family:
+        return None
+
+    def key(r: ModelInfo) -> tuple[tuple[int, int], bool, str]:
+        return _padded(_parse(r.id)[1]), not r.retired, r.released or ""
+
+    if not version:  # `claude-opus-latest`, `claude-sonnet`: the newest one served
+        return max(same_family, key=key)
+    want = _padded(version)
+    exact = [r for r in same_family if _padded(_parse(r.id)[1]) == want]
+    if exact:
+        return max(exact, key=key)
+    below = [r for r in same_family if _padded(_parse(r.id)[1]) < want]
+    return max(below, key=key) if below else min(same_family, key=key)
+
+
+# ---------------------------------------------------------------------------------------------------
+# public API
+
+
+def resolve(model: str | None, overrides: Overrides | None = None) -> ModelInfo | None:
+    """The catalog row for a model id as people write it, or None for non-Claude ids.
+
+    Accepts ids, aliases, `anthropic/…` (GitHub Models), Bedrock/Vertex spellings, any case and
+    surrounding whitespace. An unknown `claude-…` id resolves to the closest known model of its
+    family with `matched_from` set; `overrides` (the config `[models]` table) patch or add rows.
+    """
+    if not isinstance(model, str) or not model.strip():
+        return None
+    wanted = normalize_id(model)
+    if not wanted.startswith("claude"):
+        return None
+    rows = _table(overrides)
+    found = _index(rows).get(wanted)
+    if found is not None:
+        return found
+    closest = _closest(rows, wanted)
+    return dataclasses.replace(closest, matched_from=model.strip()) if closest else None
+
+
+def all_models(overrides: Overrides | None = None) -> list[ModelInfo]:
+    """Every row, current models first (table order), config additions last."""
+    return _table(overrides)
+
+
+def model_ids(overrides: Overrides | None = None, *, include_retired: bool = True) -> list[str]:
+    """Ids and aliases, for completion."""
+    out: list[str] = []
+    for row in _table(overrides):
+        if include_retired or not row.retired:
+            out.extend((row.id, *row.aliases))
+    return out
+
+
+def input_prices(info: ModelInfo, input_tokens: int) -> tuple[float, float, float, float]:
+    """(input, cache write 5m, cache write 1h, cache read) $/MTok for a prompt of this size."""
+    long = info.price_threshold is not None and input_tokens > info.price_threshold
+    if long and info.price_input_long is not None:
+        return (info.price_input_long,
+                info.price_cache_write_5m_long if info.price_cache_write_5m_long is not None
+                else info.price_cache_write_5m,
+                info.price_cache_write_1h_long if info.price_cache_write_1h_long is not None
+                else info.price_cache_write_1h,
+                info.price_cache_read_long if info.price_cache_read_long is not None else info.price_cache_read)
+    return info.price_input, info.price_cache_write_5m, info.price_cache_write_1h, info.price_cache_read
+
+
+def cost_usd(info: ModelInfo, input_tokens: int) -> float:
+    """What sending `input_tokens` uncached input tokens costs, in US dollars."""
+    return max(input_tokens, 0) * input_prices(info, input_tokens)[0] / 1_000_000
