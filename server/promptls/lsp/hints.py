@@ -1,0 +1,58 @@
+"""Inlay hints: one per part at the end of its line, and the file total on line 0."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+from pygls.workspace.position_codec import PositionCodec
+
+from ..model import FileReport, PartReport
+from .positions import line_end
+from .state import DocResult
+
+
+def tokens_label(tokens: int, exact: bool) -> str:
+    return f"{'' if exact else '≈ '}{tokens:,} tok"
+
+
+def cost_label(usd: float | None) -> str:
+    if usd is None:
+        return ""
+    if usd == 0:
+        return "$0"
+    return f"${usd:.4f}" if usd < 0.01 else f"${usd:.3f}"
+
+
+def part_label(part: PartReport) -> str:
+    """`system: 1,204 tok` for top-level parts, `≈ 1,521 tok · 1092×1092 image` for children."""
+    text = tokens_label(part.tokens, part.exact)
+    if part.parent is None:
+        text = f"{part.label}: {text}"
+    if part.detail:
+        text = f"{text} · {part.detail}"
+    return text
+
+
+def total_label(report: FileReport) -> str:
+    text = f"Σ {'' if report.exact else '≈ '}{report.total:,}"
+    text += f" / {report.context_window:,} tok" if report.context_window else " tok"
+    if report.cost_usd is not None:
+        text += f" · {cost_label(report.cost_usd)}"
+    return text
+
+
+def inlay_hints(result: DocResult, lines: list[str], codec: PositionCodec, rng: types.Range,
+                level: str) -> list[types.InlayHint]:
+    """Hints for the lines of `rng` in the current buffer `lines`; `level` is all|totals|off."""
+    report = result.report
+    if level == "off" or report.model is None or not lines:
+        return []
+    wanted: list[tuple[int, str, str]] = [(0, total_label(report), "total for this file")]
+    if level == "all":
+        wanted += [(p.span.start.line, part_label(p), "exact (count_tokens)" if p.exact else "estimate")
+                   for p in report.parts]
+    hints = []
+    for line, label, tooltip in wanted:
+        if rng.start.line <= line <= rng.end.line and line < len(lines):
+            hints.append(types.InlayHint(position=line_end(lines, line, codec), label=label,
+                                         padding_left=True, tooltip=tooltip))
+    return hints

@@ -1,0 +1,75 @@
+"""Debounced background work: one asyncio task per key, a newer request cancels the older one.
+
+Exceptions in these tasks would otherwise vanish (nobody awaits them), so every task is kept
+referenced until it ends and its failure is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(self) -> None:
+        self._pending: dict[str, asyncio.Task[Any]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        # One worker: the engine's synchronous parts run here, one file at a time and never on
+        # the event loop or on pygls' own pool (which also reads stdin).
+        self.engine_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptls-engine")
+
+    def debounce(self, key: str, delay_s: float, job: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Run `job` after `delay_s` unless another `debounce(key, ...)` comes first."""
+        self.cancel(key)
+
+        async def later() -> None:
+            if delay_s > 0:
+                await asyncio.sleep(delay_s)
+            await job()
+
+        task = asyncio.create_task(later(), name=f"promptls:{key}")
+        self._pending[key] = task
+        task.add_done_callback(lambda t: self._finished(key, t))
+        return task
+
+    def cancel(self, key: str) -> None:
+        if (old := self._pending.pop(key, None)) is not None:
+            old.cancel()
+
+    def pending(self, key: str) -> asyncio.Task[Any] | None:
+        return self._pending.get(key)
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """Fire-and-forget work that no edit cancels (workspace indexing, polling)."""
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+        return task
+
+    async def in_engine_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.engine_pool, fn, *args)
+
+    def shutdown(self) -> None:
+        for task in [*self._pending.values(), *self._background]:
+            task.cancel()
+        self.engine_pool.shutdown(wait=False, cancel_futures=True)
+
+    def _finished(self, key: str, task: asyncio.Task[Any]) -> None:
+        if self._pending.get(key) is task:
+            del self._pending[key]
+        _log_failure(task)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        _log_failure(task)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=exc)

@@ -1,0 +1,30 @@
+"""What the server knows about one prompt file: the last report and the text it was computed on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..model import FileReport
+
+# `promptls/fileStatus` states (docs/ARCHITECTURE.md, "Editor contract").
+EXACT, ESTIMATE, COUNTING, OFFLINE, RATE_LIMITED, NO_KEY, ERROR = (
+    "exact", "estimate", "counting", "offline", "rate-limited", "no-key", "error")
+
+
+@dataclass(slots=True)
+class DocResult:
+    """One analysis of one version of a file. `version` is None for files read from disk."""
+
+    uri: str
+    path: Path
+    version: int | None
+    lines: list[str]
+    report: FileReport
+    config: Config
+    state: str
+    analysis: Any = None
+    attachments: frozenset[Path] = field(default_factory=frozenset)
+    api_error: str | None = None

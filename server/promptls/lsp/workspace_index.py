@@ -1,0 +1,98 @@
+"""Which prompt files exist, which files each one reads, and what changed on disk since we looked.
+
+The stat snapshot lets the server notice edits without client file watching (Neovim on Linux):
+polling costs one `stat` per tracked file and reads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..workspace import AttachmentIndex, discover
+from .state import DocResult
+
+Stamp = tuple[int, int] | None
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+class WorkspaceIndex:
+    def __init__(self) -> None:
+        self.prompts: dict[str, Path] = {}  # uri -> path of every prompt file we know
+        self._uri_of: dict[Path, str] = {}
+        self._attachments = AttachmentIndex()
+        self._stamps: dict[Path, Stamp] = {}
+
+    @staticmethod
+    def discover(folders: list[Path], exclude: Iterable[str]) -> list[Path]:
+        return list(discover(folders, exclude))
+
+    def add_prompt(self, uri: str, path: Path) -> None:
+        self.prompts[uri] = path
+        self._uri_of[path.resolve()] = uri
+        self._stamps.setdefault(path, _stamp(path))
+
+    def track(self, result: DocResult) -> None:
+        """Remember the attachments of the latest analysis and their current stat."""
+        self.add_prompt(result.uri, result.path)
+        self._stamps[result.path] = _stamp(result.path)
+        self._attachments.update(result.path, result.attachments)
+        for att in result.attachments:
+            self._stamps[att] = _stamp(att)
+
+    def untrack(self, uri: str) -> None:
+        path = self.prompts.pop(uri, None)
+        if path is not None:
+            self._uri_of.pop(path.resolve(), None)
+            self._attachments.remove(path)
+            self._stamps.pop(path, None)
+
+    def users_of(self, path: Path) -> list[str]:
+        """URIs of the prompt files that read `path`."""
+        return [uri for p in self._attachments.prompts_using(path) if (uri := self._uri_of.get(p))]
+
+    def changed_files(self, extra: Iterable[Path] = ()) -> list[tuple[Path, bool]]:
+        """(path, deleted) for every tracked file whose stat changed since the last call."""
+        live = self._attachments.attachments() | set(self.prompts.values())
+        for path in extra:
+            self._stamps.setdefault(path, _stamp(path))
+            live.add(path)
+        changed = []
+        for path in list(self._stamps):
+            if path not in live and path.resolve() not in live:
+                del self._stamps[path]
+                continue
+            now = _stamp(path)
+            if now != self._stamps[path]:
+                self._stamps[path] = now
+                changed.append((path, now is None))
+        return changed
+
+    @staticmethod
+    def attachment_paths(analysis: Any) -> frozenset[Path]:
+        """Files an analysis read or tried to read (a missing file may appear later)."""
+        if analysis is None or analysis.spec is None:
+            return frozenset()
+        base = analysis.path.parent
+        out: set[Path] = set()
+        refs = [a.ref for a in analysis.spec.attachments]
+        for message in analysis.spec.messages:
+            if isinstance(message.content, list):
+                refs += [b.value for b in message.content if b.kind in ("image", "document")
+                         and isinstance(b.value, str)]
+        for ref in refs:
+            if isinstance(ref, str) and ref and "://" not in ref and not ref.startswith("data:"):
+                out.add((base / ref).resolve())
+        if analysis.request is not None:
+            out.update(p.attachment.resolved for p in analysis.request.parts
+                       if p.attachment is not None and p.attachment.resolved is not None)
+        return frozenset(out)
