@@ -152,7 +152,8 @@ def _resolve(ref: str, base_dir: Path) -> Path | str:
     if not path.is_absolute():
         path = base_dir / path
     try:
-        return path.resolve(strict=False)
+        # realpath, not Path.resolve: the latter also stats the final target, wherever it is
+        return Path(os.path.realpath(path))
     except ValueError:
         return "the path contains a NUL character"
     except (OSError, RuntimeError) as exc:
