@@ -378,19 +378,20 @@ def _closest(rows: list[ModelInfo], model_id: str) -> ModelInfo | None:
 def resolve(model: str | None, overrides: Overrides | None = None) -> ModelInfo | None:
     """The catalog row for a model id as people write it, or None for non-Claude ids.
 
-    Accepts ids, aliases, `anthropic/…` (GitHub Models), Bedrock/Vertex spellings, any case and
-    surrounding whitespace. An unknown `claude-…` id resolves to the closest known model of its
-    family with `matched_from` set; `overrides` (the config `[models]` table) patch or add rows.
+    Accepts ids, aliases (also those added in config), `anthropic/…` (GitHub Models), Bedrock and
+    Vertex spellings, any case and surrounding whitespace. An unknown `claude-…` id resolves to the
+    closest known model of its family with `matched_from` set; `overrides` (the config `[models]`
+    table) patch or add rows.
     """
     if not isinstance(model, str) or not model.strip():
         return None
     wanted = normalize_id(model)
-    if not wanted.startswith("claude"):
-        return None
     rows = _table(overrides)
-    found = _index(rows).get(wanted)
+    found = _index(rows).get(wanted)  # config aliases may name anything, e.g. `gpt-4o`
     if found is not None:
         return found
+    if not wanted.startswith("claude"):
+        return None
     closest = _closest(rows, wanted)
     return dataclasses.replace(closest, matched_from=model.strip()) if closest else None
 
