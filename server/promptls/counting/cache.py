@@ -1,0 +1,223 @@
+"""Persistent cache of exact counts and the estimator's per-model calibration (SQLite).
+
+Exact counts are keyed by a hash of (model, canonical request JSON), so reopening a workspace or
+re-running the CLI costs no API calls. The database lives in the user cache directory, uses WAL
+and a busy timeout so several servers and CLIs can share it, and is bounded (least recently used
+rows are evicted). It never holds anything but hashes and numbers: no request text, no key.
+Failure is never fatal: a corrupt file is moved aside and recreated, an unwritable location or a
+database that stays locked falls back to an in-memory cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "counts.sqlite3"
+MAX_ROWS = 200_000
+BUSY_TIMEOUT_MS = 2000
+CORRECTION_MIN, CORRECTION_MAX = 0.5, 2.0
+# Recent exact counts weigh more than old ones once this many samples exist (exponential average).
+CALIBRATION_WINDOW = 50
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS counts (
+    key TEXT PRIMARY KEY,
+    tokens INTEGER NOT NULL,
+    last_used REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS counts_last_used ON counts(last_used);
+CREATE TABLE IF NOT EXISTS calibration (
+    model TEXT PRIMARY KEY,
+    n INTEGER NOT NULL,
+    ratio REAL NOT NULL,
+    abs_err_pct REAL NOT NULL
+);
+"""
+
+
+def request_key(model: str, body: Any) -> str:
+    """sha256 of the model and the canonical JSON of the request body."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{model}\n{canonical}".encode()).hexdigest()
+
+
+def default_cache_path() -> Path:
+    """`$PROMPTLS_CACHE_DIR/counts.sqlite3`, else the platform's user cache dir."""
+    env = os.environ.get("PROMPTLS_CACHE_DIR")
+    base = Path(env) if env else Path(platformdirs.user_cache_dir("promptls"))
+    return base / FILE_NAME
+
+
+class CountCache:
+    """SQLite-backed count cache; `location` says where it really lives ("memory" after a fallback)."""
+
+    def __init__(self, path: Path | None = None, *, max_rows: int = MAX_ROWS) -> None:
+        if path is not None and path.is_dir():
+            path = path / FILE_NAME
+        self.path = path or default_cache_path()
+        self.max_rows = max_rows
+        self.warning: str | None = None
+        self.location = "memory"
+        self._db = self._open()
+
+    # -- opening and recovery ------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = self._connect(self.path)
+            self.location = str(self.path)
+            return db
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                return self._memory(f"cache at {self.path} is not usable ({exc}); using memory")
+        self._move_aside()
+        try:
+            db = self._connect(self.path)
+            self.location = str(self.path)
+            self.warning = f"cache at {self.path} was corrupt; moved aside and recreated"
+            log.warning("%s", self.warning)
+            return db
+        except sqlite3.DatabaseError as exc:
+            return self._memory(f"cache at {self.path} could not be recreated ({exc}); using memory")
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise sqlite3.OperationalError(f"cannot create {path.parent}: {exc.strerror}") from exc
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            db.execute("SELECT count(*) FROM counts").fetchone()
+            db.execute("SELECT count(*) FROM calibration").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _memory(self, why: str) -> sqlite3.Connection:
+        self.warning = why
+        log.warning("%s", why)
+        self.location = "memory"
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        db.executescript(_SCHEMA)
+        return db
+
+    def _move_aside(self) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{self.path}{suffix}")
+            if src.exists():
+                with contextlib.suppress(OSError):
+                    src.replace(Path(f"{self.path}.corrupt-{stamp}{suffix}"))
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+        """Called when a query fails: corruption → recreate; anything else → memory."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        if self.location != "memory" and _is_corruption(exc):
+            self._move_aside()
+            self._db = self._open()
+        else:
+            self._db = self._memory(f"cache error ({exc}); using memory")
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Execute with one recovery attempt; a still-locked database is skipped (returns [])."""
+        for attempt in range(2):
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if _is_locked(exc):
+                    log.debug("cache busy, skipped: %s", exc)
+                    return []
+                if attempt:
+                    return []
+                self._recover(exc)
+            except sqlite3.DatabaseError as exc:
+                if attempt:
+                    return []
+                self._recover(exc)
+        return []
+
+    # -- counts --------------------------------------------------------------------------------
+
+    def get(self, key: str) -> int | None:
+        rows = self._run("SELECT tokens FROM counts WHERE key = ?", (key,))
+        if not rows:
+            return None
+        self._run("UPDATE counts SET last_used = ? WHERE key = ?", (time.time(), key))
+        return int(rows[0][0])
+
+    def put(self, key: str, tokens: int) -> None:
+        self._run("INSERT OR REPLACE INTO counts (key, tokens, last_used) VALUES (?, ?, ?)",
+                  (key, int(tokens), time.time()))
+        rows = self._run("SELECT count(*) FROM counts")
+        excess = (rows[0][0] - self.max_rows) if rows else 0
+        if excess > 0:
+            self._run("DELETE FROM counts WHERE key IN "
+                      "(SELECT key FROM counts ORDER BY last_used LIMIT ?)", (excess,))
+
+    def __len__(self) -> int:
+        rows = self._run("SELECT count(*) FROM counts")
+        return int(rows[0][0]) if rows else 0
+
+    # -- calibration ---------------------------------------------------------------------------
+
+    def record_calibration(self, model: str, exact: int, raw_estimate: int, shown_estimate: int) -> None:
+        """Learn from one exact count: the ratio exact/raw estimate, and the shown estimate's error."""
+        if exact <= 0 or raw_estimate <= 0:
+            return
+        ratio = exact / raw_estimate
+        err = abs(shown_estimate - exact) / exact * 100.0
+        rows = self._run("SELECT n, ratio, abs_err_pct FROM calibration WHERE model = ?", (model,))
+        if rows:
+            n, old_ratio, old_err = rows[0]
+            weight = 1.0 / min(n + 1, CALIBRATION_WINDOW)
+            ratio = old_ratio + (ratio - old_ratio) * weight
+            err = old_err + (err - old_err) / (n + 1)
+            n += 1
+        else:
+            n = 1
+        self._run("INSERT OR REPLACE INTO calibration (model, n, ratio, abs_err_pct) VALUES (?, ?, ?, ?)",
+                  (model, n, ratio, err))
+
+    def correction(self, model: str) -> float:
+        """Factor to multiply the offline estimate by (1.0 when nothing is known yet)."""
+        rows = self._run("SELECT ratio FROM calibration WHERE model = ?", (model,))
+        if not rows:
+            return 1.0
+        return min(CORRECTION_MAX, max(CORRECTION_MIN, float(rows[0][0])))
+
+    def calibration_report(self) -> list[tuple[str, int, float]]:
+        """(model, exact counts seen, mean absolute error of the shown estimate in %) per model."""
+        rows = self._run("SELECT model, n, abs_err_pct FROM calibration ORDER BY model")
+        return [(str(m), int(n), float(e)) for m, n, e in rows]
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _is_corruption(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("not a database", "malformed", "corrupt", "disk image"))
