@@ -50,6 +50,7 @@ class PromptServer(LanguageServer):
         self.counters = Counters()
         self.index = WorkspaceIndex()
         self.results: dict[str, DocResult] = {}
+        self.last_good: dict[str, DocResult] = {}  # hints survive a half-typed (unparsable) buffer
         self.workspace_findings: dict[str, list[Finding]] = {}
         self.diag_mode = PUSH
         self.shown: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
@@ -187,6 +188,8 @@ class PromptServer(LanguageServer):
 
     def store(self, result: DocResult) -> None:
         self.results[result.uri] = result
+        if result.report.model is not None:
+            self.last_good[result.uri] = result
         self.index.track(result)
         if not self.indexing:
             self.update_workspace_findings(result.config.root)
@@ -198,6 +201,7 @@ class PromptServer(LanguageServer):
 
     def forget(self, uri: str) -> None:
         result = self.results.pop(uri, None)
+        self.last_good.pop(uri, None)
         self.index.untrack(uri)
         if result is not None:
             self.update_workspace_findings(result.config.root)
@@ -470,6 +474,8 @@ def create_server(mode: str | None = None) -> PromptServer:
         result, lines = ls.results.get(uri), ls.current_lines(uri)
         if result is None or lines is None:
             return []
+        if result.report.model is None and uri in ls.last_good:
+            result = ls.last_good[uri]
         return inlay_hints(result, lines, ls.workspace.position_codec, params.range, result.config.hints)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
