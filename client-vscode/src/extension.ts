@@ -1,0 +1,275 @@
+/**
+ * promptls for VS Code: starts `promptls serve` for `*.prompt.yaml` files (which stay language `yaml`,
+ * so the Red Hat YAML extension keeps working), and shows the active file's token count in the status bar.
+ */
+import * as vscode from "vscode";
+import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from "vscode-languageclient/node";
+
+import { clearApiKey, onApiKeyChanged, promptForApiKey, readApiKey } from "./apiKey";
+import { E2eReporter } from "./e2eReport";
+import { describe, isExecutableFile, type LaunchHost, probeCommand, resolveServer } from "./launcher";
+import { RECOUNT_WORKSPACE_COMMAND, STATUS_CHANGED_NOTIFICATION, type StatusChangedParams } from "./protocol";
+import { PromptStatusBar, SHOW_BREAKDOWN_COMMAND } from "./statusBar";
+
+const PROMPT_GLOB = "**/*.prompt.{yaml,yml}";
+/** Prompt files keep the `yaml` language id: a new id would detach yaml-language-server and our schema. */
+export const DOCUMENT_SELECTOR = [{ scheme: "file", language: "yaml", pattern: PROMPT_GLOB }];
+
+function isPromptFile(doc: vscode.TextDocument): boolean {
+  return vscode.languages.match(DOCUMENT_SELECTOR, doc) > 0;
+}
+
+/** The Python extension's active interpreter, if that extension is installed and answers. */
+async function pythonExtensionInterpreter(): Promise<string | undefined> {
+  const ext = vscode.extensions.getExtension("ms-python.python");
+  if (ext === undefined) {
+    return undefined;
+  }
+  try {
+    const api = ext.isActive ? ext.exports : await ext.activate();
+    const envPath = api?.environments?.getActiveEnvironmentPath?.(vscode.workspace.workspaceFolders?.[0]?.uri);
+    if (envPath === undefined) {
+      return undefined;
+    }
+    const resolved = await api.environments.resolveEnvironment?.(envPath);
+    return resolved?.executable?.uri?.fsPath ?? envPath.path;
+  } catch {
+    return undefined;
+  }
+}
+
+class PromptlsExtension implements vscode.Disposable {
+  readonly output = vscode.window.createOutputChannel("promptls", { log: true });
+  readonly statusBar = new PromptStatusBar(isPromptFile);
+  private client: LanguageClient | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private restartPending = false;
+  private missingNotified = false;
+  private fallbackRecount: vscode.Disposable | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext) {}
+
+  get running(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Starts, stops and restarts run one at a time; restart requests made while one waits coalesce. */
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(job).catch((err) => this.output.error(`promptls: ${String(err)}`));
+    return this.queue;
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  restart(): Promise<void> {
+    if (this.restartPending) {
+      return this.queue;
+    }
+    this.restartPending = true;
+    return this.enqueue(async () => {
+      this.restartPending = false;
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.client !== undefined) {
+      return;
+    }
+    const trusted = vscode.workspace.isTrusted;
+    const config = vscode.workspace.getConfiguration("promptls.server");
+    // Settings listed in restrictedConfigurations already ignore workspace values when untrusted; the
+    // Python extension's interpreter may live inside the workspace, so it is not used then either.
+    const host: LaunchHost = {
+      platform: process.platform,
+      env: process.env,
+      isExecutable: isExecutableFile,
+      probe: (command, args) => probeCommand(command, args),
+      activePython: () => (trusted ? pythonExtensionInterpreter() : Promise.resolve(undefined)),
+    };
+    const resolution = await resolveServer(
+      { serverPath: config.get<string>("path") ?? "", python: config.get<string>("python") ?? "" },
+      host,
+    );
+    for (const attempt of resolution.attempts) {
+      this.output.info(`server candidate ${describe(attempt.candidate)} (${attempt.candidate.source}): ${attempt.ok ? "works" : "failed"}`);
+    }
+    if (!resolution.ok) {
+      this.output.error(resolution.message);
+      this.statusBar.setClient(undefined);
+      this.notifyMissing(resolution.message);
+      return;
+    }
+
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.ANTHROPIC_API_KEY;
+    const key = trusted ? await readApiKey(this.context) : undefined;
+    if (key) {
+      env.ANTHROPIC_API_KEY = key;
+    } else if (trusted && process.env.ANTHROPIC_API_KEY) {
+      env.ANTHROPIC_API_KEY = process.env.ANTHROPIC_API_KEY;
+    }
+    const { candidate } = resolution;
+    const args = [...candidate.args, "serve", ...(trusted ? [] : ["--mode", "offline"])];
+    const serverOptions: ServerOptions = {
+      command: candidate.command,
+      args,
+      transport: TransportKind.stdio,
+      options: { env },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: DOCUMENT_SELECTOR,
+      outputChannel: this.output,
+      initializationOptions: { trusted },
+    };
+    this.output.info(
+      `starting ${describe(candidate)} ${args.slice(candidate.args.length).join(" ")} ` +
+        `(workspace ${trusted ? "trusted" : "untrusted: offline"}, API key ${env.ANTHROPIC_API_KEY ? "set" : "not set"})`,
+    );
+    const client = new LanguageClient("promptls", "promptls", serverOptions, clientOptions);
+    client.onNotification(STATUS_CHANGED_NOTIFICATION, (params: StatusChangedParams) => {
+      void this.statusBar.refresh(params?.uri);
+    });
+    this.client = client;
+    try {
+      await client.start();
+    } catch (err) {
+      this.client = undefined;
+      this.output.error(`the server did not start: ${String(err)}`);
+      this.statusBar.setClient(undefined);
+      return;
+    }
+    this.registerRecountFallback(client);
+    this.statusBar.setClient(client);
+  }
+
+  /** The language client registers server commands itself; cover the palette entry if the server lacks it. */
+  private registerRecountFallback(client: LanguageClient): void {
+    const commands = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+    if (!commands.includes(RECOUNT_WORKSPACE_COMMAND) && this.fallbackRecount === undefined) {
+      this.fallbackRecount = vscode.commands.registerCommand(RECOUNT_WORKSPACE_COMMAND, () =>
+        vscode.window.showWarningMessage("promptls: this server version does not support recounting the workspace."),
+      );
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.statusBar.setClient(undefined);
+    this.fallbackRecount?.dispose();
+    this.fallbackRecount = undefined;
+    if (client !== undefined) {
+      try {
+        await client.stop(5000);
+      } catch (err) {
+        this.output.warn(`stopping the server: ${String(err)}`);
+      }
+    }
+  }
+
+  private notifyMissing(message: string): void {
+    if (this.missingNotified) {
+      return;
+    }
+    this.missingNotified = true;
+    void vscode.window.showErrorMessage(message, "Open Settings", "Show Output").then((choice) => {
+      if (choice === "Open Settings") {
+        void vscode.commands.executeCommand("workbench.action.openSettings", "promptls.server");
+      } else if (choice === "Show Output") {
+        this.output.show();
+      }
+    });
+  }
+
+  /** An explicit restart may show the not-found notification again. */
+  userRestart(): Promise<void> {
+    this.missingNotified = false;
+    return this.restart();
+  }
+
+  dispose(): void {
+    this.statusBar.dispose();
+    this.fallbackRecount?.dispose();
+    this.output.dispose();
+  }
+}
+
+let extension: PromptlsExtension | undefined;
+
+/** Starts the server only when a prompt file is open or the workspace holds one (any YAML activates us). */
+async function workspaceHasPrompts(): Promise<boolean> {
+  if (vscode.workspace.textDocuments.some(isPromptFile)) {
+    return true;
+  }
+  const found = await vscode.workspace.findFiles(PROMPT_GLOB, "**/node_modules/**", 1);
+  return found.length > 0;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const ext = new PromptlsExtension(context);
+  extension = ext;
+  context.subscriptions.push(
+    ext,
+    vscode.commands.registerCommand("promptls.restartServer", () => ext.userRestart()),
+    vscode.commands.registerCommand("promptls.showOutput", () => ext.output.show()),
+    vscode.commands.registerCommand(SHOW_BREAKDOWN_COMMAND, () => ext.statusBar.showBreakdown()),
+    vscode.commands.registerCommand("promptls.setApiKey", async () => {
+      if (await promptForApiKey(context)) {
+        void vscode.window.showInformationMessage(
+          vscode.workspace.isTrusted
+            ? "promptls: API key stored; restarting the server for exact counts."
+            : "promptls: API key stored. It is used once you trust this workspace.",
+        );
+        await ext.restart();
+      }
+    }),
+    vscode.commands.registerCommand("promptls.clearApiKey", async () => {
+      await clearApiKey(context);
+      void vscode.window.showInformationMessage("promptls: API key removed; counts are offline estimates now.");
+      await ext.restart();
+    }),
+    onApiKeyChanged(context, () => {
+      if (ext.running) {
+        void ext.restart();
+      }
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      ext.output.info("workspace trusted: restarting with API access");
+      void ext.restart();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("promptls.server") && ext.running) {
+        void ext.restart();
+      }
+    }),
+    vscode.workspace.onDidOpenTextDocument((doc) => {
+      if (isPromptFile(doc) && !ext.running) {
+        void ext.start();
+      }
+    }),
+    vscode.window.onDidChangeActiveTextEditor(() => void ext.statusBar.refresh()),
+  );
+
+  const reportFile = process.env.PROMPTLS_E2E_REPORT;
+  if (reportFile) {
+    const reporter = new E2eReporter(reportFile, isPromptFile);
+    ext.statusBar.onDidUpdate = (status, text) => reporter.statusUpdated(status, text);
+    context.subscriptions.push(reporter);
+  }
+
+  if (await workspaceHasPrompts()) {
+    await ext.start();
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await extension?.stop();
+}

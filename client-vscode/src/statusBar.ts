@@ -1,0 +1,94 @@
+/** The status bar item for the active prompt file and its per-part breakdown QuickPick. */
+import * as vscode from "vscode";
+import type { LanguageClient } from "vscode-languageclient/node";
+
+import { FILE_STATUS_REQUEST, type FileStatus, type FileStatusParams } from "./protocol";
+import { breakdownRows, statusText, statusTooltip } from "./status";
+
+export const SHOW_BREAKDOWN_COMMAND = "promptls.showBreakdown";
+
+export class PromptStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("promptls.tokens", vscode.StatusBarAlignment.Right, 100);
+  private client: LanguageClient | undefined;
+  private current: FileStatus | null = null;
+  private generation = 0;
+  /** Called after every refresh with what is shown (the e2e report uses it). */
+  onDidUpdate: ((status: FileStatus | null, text: string) => void) | undefined;
+
+  constructor(private readonly isPromptFile: (doc: vscode.TextDocument) => boolean) {
+    this.item.name = "promptls tokens";
+    this.item.command = SHOW_BREAKDOWN_COMMAND;
+  }
+
+  setClient(client: LanguageClient | undefined): void {
+    this.client = client;
+    void this.refresh();
+  }
+
+  /** Re-asks the server for the active editor; ignores answers that arrive after a newer request. */
+  async refresh(uri?: string): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (editor === undefined || !this.isPromptFile(editor.document)) {
+      this.item.hide();
+      return;
+    }
+    const active = editor.document.uri.toString();
+    if (uri !== undefined && uri !== active) {
+      return;
+    }
+    const client = this.client;
+    if (client === undefined || !client.isRunning()) {
+      this.show(null, "$(warning) promptls", "The promptls server is not running. Click to see the breakdown once it is.");
+      return;
+    }
+    const generation = ++this.generation;
+    let status: FileStatus | null;
+    try {
+      status = await client.sendRequest<FileStatus | null>(FILE_STATUS_REQUEST, { uri: active } satisfies FileStatusParams);
+    } catch (err) {
+      client.warn(`promptls/fileStatus failed: ${String(err)}`);
+      status = null;
+    }
+    if (generation !== this.generation) {
+      return;
+    }
+    this.show(status, statusText(status), statusTooltip(status));
+  }
+
+  private show(status: FileStatus | null, text: string, tooltip: string): void {
+    this.current = status;
+    this.item.text = text;
+    this.item.tooltip = new vscode.MarkdownString(tooltip, true);
+    this.item.backgroundColor =
+      status?.state === "error" ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+    this.item.show();
+    this.onDidUpdate?.(status, text);
+  }
+
+  /** QuickPick of the parts; picking one moves the cursor to its line. */
+  async showBreakdown(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    const status = this.current;
+    if (editor === undefined || status === null || status.parts.length === 0) {
+      void vscode.window.showInformationMessage("promptls: no token breakdown for this editor yet.");
+      return;
+    }
+    const items = breakdownRows(status.parts).map((row) => ({ ...row, detail: undefined }));
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `${statusText(status).replace(/^\$\([^)]*\)\s*/, "")} — ${status.model ?? "prompt"}`,
+      placeHolder: "Jump to a part",
+      matchOnDescription: true,
+    });
+    if (picked === undefined || vscode.window.activeTextEditor !== editor) {
+      return;
+    }
+    const line = Math.min(Math.max(picked.line, 0), editor.document.lineCount - 1);
+    const pos = new vscode.Position(line, editor.document.lineAt(line).firstNonWhitespaceCharacterIndex);
+    editor.selection = new vscode.Selection(pos, pos);
+    editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

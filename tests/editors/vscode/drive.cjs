@@ -1,0 +1,202 @@
+// Drives code-server (real VS Code in a browser) with Debian Chromium through playwright-core:
+// opens a prompt file, waits for promptls' inlay hints, the budget squiggle and the status bar item,
+// checks what the extension saw through VS Code's API (PROMPTLS_E2E_REPORT), and takes screenshots.
+//
+//   node drive.cjs   (all input from the environment, set by run.sh)
+//   E2E_MODULES  node_modules holding playwright-core     E2E_URL     code-server URL incl. ?folder=
+//   E2E_FILE     file name to open with Ctrl+P            E2E_REPORT  JSON the extension writes
+//   E2E_SHOT     screenshot path (editor)                  E2E_SHOT_BREAKDOWN  screenshot path (breakdown)
+//   E2E_FAIL_SHOT  where to put a screenshot of a failure
+"use strict";
+
+const fs = require("node:fs");
+const path = require("node:path");
+
+const { chromium } = require(require.resolve("playwright-core", { paths: [process.env.E2E_MODULES] }));
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set`);
+  }
+  return value;
+};
+const URL = env("E2E_URL");
+const FILE = env("E2E_FILE");
+const REPORT = env("E2E_REPORT");
+const SHOT = env("E2E_SHOT");
+const SHOT_BREAKDOWN = process.env.E2E_SHOT_BREAKDOWN;
+const BUDGET_CODES = new Set(["budget-exceeded", "glob-budget-exceeded", "context-window-exceeded", "workspace-budget-exceeded"]);
+
+const t0 = Date.now();
+const log = (msg) => console.log(`[drive +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+
+/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+async function until(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) {
+        return value;
+      }
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? ` (${last.message})` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function readReport() {
+  try {
+    return JSON.parse(fs.readFileSync(REPORT, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The report is complete once it holds hints with tokens, a budget diagnostic and a status. */
+function reportProblems(report) {
+  if (report === undefined) {
+    return ["no report written yet"];
+  }
+  const problems = [];
+  if (!report.uri.endsWith(`/${FILE}`)) {
+    problems.push(`report is for ${report.uri}, not ${FILE}`);
+  }
+  if (!report.inlayHints.some((h) => /\d[\d,]* tok/.test(h.label))) {
+    problems.push(`no inlay hint with a token count among ${JSON.stringify(report.inlayHints.map((h) => h.label))}`);
+  }
+  if (!report.diagnostics.some((d) => BUDGET_CODES.has(d.code) && (d.severity === "Warning" || d.severity === "Error"))) {
+    problems.push(`no budget diagnostic among ${JSON.stringify(report.diagnostics.map((d) => d.code))}`);
+  }
+  if (!report.status || typeof report.status.total !== "number" || !/tok/.test(report.statusBarText)) {
+    problems.push(`no file status (status bar text ${JSON.stringify(report.statusBarText)})`);
+  }
+  return problems;
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.E2E_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  page.on("pageerror", (err) => log(`page error: ${err.message}`));
+  try {
+    log(`browser ${browser.version()} up; opening ${URL}`);
+    await page.goto(URL, { waitUntil: "domcontentloaded", timeout: 60_000 });
+    await page.waitForSelector(".monaco-workbench", { timeout: 60_000 });
+    await page.waitForSelector(".explorer-folders-view .monaco-list-row", { timeout: 60_000 });
+    log("workbench ready");
+
+    await until(
+      `the editor tab for ${FILE}`,
+      async () => {
+        await page.keyboard.press("Control+P");
+        const input = page.locator(".quick-input-widget input");
+        await input.waitFor({ state: "visible", timeout: 5_000 });
+        await input.fill(FILE);
+        await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 5_000 });
+        await page.keyboard.press("Enter");
+        return page.locator(`.tabs-container .tab[aria-label*="${FILE}"]`).first().isVisible({ timeout: 5_000 });
+      },
+      45_000,
+    );
+    log(`opened ${FILE}`);
+
+    const hint = await until(
+      "an inlay hint with a token count in the editor",
+      async () => {
+        // Each inlay hint is its own leaf span inside the view line, apart from the source text.
+        const leaves = await page.$$eval(".monaco-editor .view-lines span", (els) =>
+          els.filter((e) => e.children.length === 0).map((e) => e.textContent ?? ""),
+        );
+        return leaves.find((t) => /\d[\d,]*(\s*\/\s*[\d,]+)?\s*tok/.test(t))?.trim();
+      },
+      90_000,
+    );
+    log(`inlay hint rendered: "${hint}"`);
+
+    const squiggle = await until(
+      "a warning or error squiggle",
+      async () => (await page.locator(".monaco-editor .squiggly-warning, .monaco-editor .squiggly-error").count()) > 0,
+      60_000,
+    );
+    log(`squiggle rendered: ${squiggle}`);
+
+    const statusText = await until(
+      "the promptls status bar item",
+      async () => {
+        const texts = await page.locator(".statusbar-item").allInnerTexts();
+        return texts.find((t) => /\d[\d,]* tok/.test(t));
+      },
+      60_000,
+    );
+    log(`status bar: "${statusText.trim()}"`);
+
+    const report = await until(
+      "the extension's report of what VS Code received",
+      async () => (reportProblems(readReport()).length === 0 ? readReport() : undefined),
+      30_000,
+    ).catch((err) => {
+      throw new Error(`${err.message}: ${reportProblems(readReport()).join("; ")}`);
+    });
+    log(`API report: VS Code ${report.vscodeVersion}, ${report.inlayHints.length} hints, ${report.diagnostics.length} diagnostics`);
+
+    await page.mouse.move(700, 430);
+    fs.mkdirSync(path.dirname(SHOT), { recursive: true });
+    await page.screenshot({ path: SHOT });
+    log(`screenshot ${SHOT}`);
+
+    let breakdownRows = 0;
+    if (SHOT_BREAKDOWN) {
+      await page.locator(".statusbar-item", { hasText: /\d[\d,]* tok/ }).first().click();
+      await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 15_000 });
+      breakdownRows = await page.locator(".quick-input-list .monaco-list-row").count();
+      await page.screenshot({ path: SHOT_BREAKDOWN });
+      log(`breakdown QuickPick shows ${breakdownRows} parts; screenshot ${SHOT_BREAKDOWN}`);
+      await page.keyboard.press("Escape");
+    }
+
+    const budget = report.diagnostics.find((d) => BUDGET_CODES.has(d.code));
+    console.log(
+      "E2E_RESULT " +
+        JSON.stringify({
+          vscodeVersion: report.vscodeVersion,
+          file: FILE,
+          renderedHint: hint,
+          statusBar: statusText.trim(),
+          hints: report.inlayHints.map((h) => `${h.line}:${h.label}`),
+          budgetDiagnostic: budget && `${budget.severity} ${budget.code} line ${budget.line}: ${budget.message}`,
+          breakdownRows,
+          seconds: (Date.now() - t0) / 1000,
+        }),
+    );
+  } catch (err) {
+    const failShot = process.env.E2E_FAIL_SHOT || `${SHOT.replace(/\.png$/, "")}.failure.png`;
+    await page.screenshot({ path: failShot }).catch(() => undefined);
+    console.error(`FAIL: ${err.message}\n(screenshot of the failure: ${failShot})`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`FAIL: ${err.stack || err}`);
+  process.exit(1);
+});

