@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import os
 import struct
@@ -20,7 +21,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from promptls import attachments
-from promptls.attachments import clear_cache, load_attachment
+from promptls.attachments import clear_cache, load_attachment, measure_bytes
 from promptls.model import Attachment, Severity, Span
 
 ASSETS = Path(__file__).resolve().parents[1] / "examples" / "assets"
@@ -81,6 +82,15 @@ def run_with_timeout(fn: Callable[[], Attachment], seconds: float = 5.0) -> Atta
         return pool.submit(fn).result(timeout=seconds)
     finally:
         pool.shutdown(wait=False)
+
+
+def build_pdf(pages: list[list[str]]) -> bytes:
+    """The hand-built text PDF of examples/assets/make_assets.py."""
+    spec = importlib.util.spec_from_file_location("make_assets", ASSETS / "make_assets.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_pdf(pages)
 
 
 def png_header(width: int, height: int) -> bytes:
@@ -402,6 +412,28 @@ def test_garbage_pdf_is_unreadable_with_a_reason(root: Path) -> None:
     att = load("bad.pdf", root)
     only(att, "pdf-unreadable")
     assert att.findings[0].blocking and len(att.findings[0].message) > len("not a readable PDF: ")
+
+
+def test_hostile_page_content_is_skipped_quickly(root: Path) -> None:
+    pages = [["Summary: revenue up."], ["word " * 20] * 12_000]  # second page: ~1.2 MB of text ops
+    (root / "prompts" / "dense.pdf").write_bytes(build_pdf(pages))
+    att = run_with_timeout(lambda: load("dense.pdf", root), seconds=3)
+    only(att, "pdf-text-partial")
+    assert att.pages == 2 and "Summary: revenue up." in (att.text or "")
+    assert att.findings[0].data == {"pages_extracted": 1, "pages": 2}
+
+
+def test_text_is_extracted_from_at_most_600_pages(root: Path) -> None:
+    (root / "prompts" / "long.pdf").write_bytes(build_pdf([[f"page {i}"] for i in range(601)]))
+    att = load("long.pdf", root)
+    assert att.pages == 601 and "page 599" in (att.text or "") and "page 600" not in (att.text or "")
+    only(att, "pdf-text-partial")
+
+
+def test_measure_bytes_for_inline_data() -> None:
+    att = measure_bytes((ASSETS / "report.pdf").read_bytes())
+    assert (att.kind, att.pages, att.resolved) == ("pdf", 2, None)
+    assert measure_bytes(png_header(3, 4)).width == 3
 
 
 # -- URLs ------------------------------------------------------------------------------------------

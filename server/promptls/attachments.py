@@ -72,7 +72,8 @@ TEXT_EXTENSIONS = frozenset({
 
 PDF_MAX_PAGES_EXTRACTED = 600  # the API's own page ceiling: text past it is never sent
 PDF_MAX_CHARS = 8_000_000
-PDF_EXTRACT_SECONDS = 15.0
+PDF_EXTRACT_SECONDS = 10.0  # checked between pages
+PDF_MAX_PAGE_CONTENT = 1 * MiB  # decoded content stream of one page; real text pages use ~10-200 KB
 
 CACHE_MAX_ENTRIES = 64
 CACHE_MAX_BYTES = 256 * MiB
@@ -206,7 +207,15 @@ def _read_and_measure(path: Path, st: os.stat_result) -> Attachment:
     if len(data) > MAX_REQUEST_BYTES:
         return _failed("", path, "attachment-too-large",
                        f"larger than the API's {MAX_REQUEST_BYTES // MiB} MB request limit", FILE_START)
-    att = Attachment(ref="", resolved=path, kind=None, media_type=None, size=len(data),
+    att = measure_bytes(data)
+    att.resolved = path
+    return att
+
+
+def measure_bytes(data: bytes) -> Attachment:
+    """Sniff and measure bytes that did not come from a file (e.g. inline base64 blocks), with the
+    same bounds as files. Findings are anchored at the file start; `ref` is empty."""
+    att = Attachment(ref="", resolved=None, kind=None, media_type=None, size=len(data),
                      sha256=hashlib.sha256(data).hexdigest(), data=data)
     _measure(att, data)
     return att
@@ -298,7 +307,13 @@ def _measure_pdf(att: Attachment, data: bytes) -> None:
         if chars >= PDF_MAX_CHARS or time.monotonic() > deadline:
             break
         try:
-            text = reader.pages[index].extract_text() or ""
+            page = reader.pages[index]
+            contents = page.get_contents()
+            if contents is not None and len(contents.get_data()) > PDF_MAX_PAGE_CONTENT:
+                failed += 1  # pypdf parses content at ~0.5 MB/s: a hostile page would stall us
+                text = ""
+            else:
+                text = page.extract_text() or ""
         except Exception:  # one bad page must not hide the rest
             failed += 1
             text = ""
@@ -309,7 +324,8 @@ def _measure_pdf(att: Attachment, data: bytes) -> None:
     if done < pages or failed:
         att.findings.append(_finding(
             "pdf-text-partial",
-            f"text read from {done - failed} of {pages} pages; the estimate for the rest is extrapolated",
+            f"text read from {done - failed} of {pages} pages (the rest are too long, damaged or past "
+            f"page {PDF_MAX_PAGES_EXTRACTED}); their text is not in the estimate",
             Severity.INFO, data={"pages_extracted": done - failed, "pages": pages}))
 
 
