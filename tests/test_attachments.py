@@ -336,6 +336,13 @@ def test_binary_garbage_is_unsupported(root: Path) -> None:
     assert att.findings[0].blocking and att.kind is None
 
 
+def test_unsupported_image_format_is_named(root: Path) -> None:
+    Image.new("RGB", (8, 8), "blue").save(root / "prompts" / "scan.tiff", "TIFF")
+    att = load("scan.tiff", root)
+    only(att, "unsupported-media-type")
+    assert "TIFF image" in att.findings[0].message and att.findings[0].blocking
+
+
 def test_utf16_text_gets_a_hint(root: Path) -> None:
     (root / "prompts" / "notes.txt").write_bytes("hello".encode("utf-16"))
     att = load("notes.txt", root)

@@ -332,10 +332,7 @@ def _measure_pdf(att: Attachment, data: bytes) -> None:
 def _measure_text(att: Attachment, data: bytes) -> None:
     """Plain text if it looks like text: UTF-8 (a BOM is fine), no NULs, few decoding errors."""
     if b"\x00" in data:
-        hint = " (UTF-16/32 text: save it as UTF-8)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        att.findings.append(_finding(
-            "unsupported-media-type", f"binary file{hint}: attachments must be PNG, JPEG, GIF, WebP, "
-            "PDF or UTF-8 text", Severity.ERROR, blocking=True))
+        att.findings.append(_unsupported(data))
         return
     try:
         text = data.decode("utf-8-sig")
@@ -343,9 +340,7 @@ def _measure_text(att: Attachment, data: bytes) -> None:
         text = data.decode("utf-8-sig", errors="replace")
         bad = text.count("\ufffd")
         if bad > max(8, len(text) // 20):
-            att.findings.append(_finding(
-                "unsupported-media-type", "binary file: attachments must be PNG, JPEG, GIF, WebP, PDF "
-                "or UTF-8 text", Severity.ERROR, blocking=True))
+            att.findings.append(_unsupported(data))
             return
         att.findings.append(_finding(
             "attachment-not-utf8", f"not valid UTF-8 (first bad byte at offset {exc.start}); "
@@ -355,6 +350,23 @@ def _measure_text(att: Attachment, data: bytes) -> None:
     if not text.strip():
         att.findings.append(_finding("attachment-empty", "the file is empty: the API rejects empty text",
                                      Severity.WARNING))
+
+
+def _unsupported(data: bytes) -> Finding:
+    """Name what the binary file is when we can, so the fix is obvious (convert a TIFF, re-save as UTF-8)."""
+    what = "a binary file"
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        what = "UTF-16/32 text (save it as UTF-8)"
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(io.BytesIO(data)) as im:
+                    what = f"a {im.format} image (convert it to PNG or JPEG)"
+        except Exception:  # not an image Pillow knows: stay generic
+            pass
+    return _finding("unsupported-media-type", f"{what}: attachments must be PNG, JPEG, GIF, WebP, PDF "
+                    "or UTF-8 text", Severity.ERROR, blocking=True)
 
 
 # -- results -------------------------------------------------------------------------------------
