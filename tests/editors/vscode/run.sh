@@ -2,7 +2,8 @@
 # End-to-end test of the promptls VS Code extension in real VS Code (code-server 4.139.1) driven by
 # headless Debian Chromium: installs the .vsix into an isolated profile, opens a copy of examples/,
 # opens a prompt file and asserts that token inlay hints, a budget diagnostic and the status bar item
-# appear (in the DOM and through VS Code's API), then saves a screenshot.
+# appear (in the DOM and through VS Code's API), then saves a screenshot. Before that it checks with
+# Red Hat's yaml-language-server that the extension's yamlValidation schema wins over SchemaStore's.
 #
 # Usage: run.sh [--vsix FILE] [--workspace DIR] [--file NAME] [--screenshot FILE] [--no-setup]
 # Environment (each optional):
@@ -73,6 +74,12 @@ if [[ -z "$FILE" ]]; then
 fi
 [[ -n "$FILE" ]] || die "no prompt file with a budget in $WORKSPACE_SRC (pass --file)"
 
+export PATH="$N24:$PATH"
+log "checking the yamlValidation schema with yaml-language-server"
+mapfile -t PROMPT_FILES < <(find "$WS" -name '*.prompt.yaml' -o -name '*.prompt.yml' | sort)
+node "$HERE/yaml-schema-check.cjs" "$E2E_MODULES" "$REPO/client-vscode/package.json" "${PROMPT_FILES[@]}" \
+  || { log "FAIL: yaml-language-server check"; exit 1; }
+
 CS_PID=""
 cleanup() {
   if [[ -n "$CS_PID" ]] && kill -0 "$CS_PID" 2>/dev/null; then
@@ -111,7 +118,7 @@ JSON
 # code-server is a remote window: machine-scoped settings (promptls.server.*) are read from Machine/.
 cp "$WORK/user/User/settings.json" "$WORK/user/Machine/settings.json"
 
-export PATH="$N24:$PATH" XDG_CONFIG_HOME="$WORK/xdg" XDG_DATA_HOME="$WORK/xdg"
+export XDG_CONFIG_HOME="$WORK/xdg" XDG_DATA_HOME="$WORK/xdg"
 CS_ARGS=(--user-data-dir "$WORK/user" --extensions-dir "$WORK/ext")
 log "installing $(basename "$VSIX") into code-server"
 "$CODE_SERVER" "${CS_ARGS[@]}" --install-extension "$VSIX" >"$WORK/install.log" 2>&1 \
