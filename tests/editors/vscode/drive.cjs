@@ -7,6 +7,9 @@
 //   E2E_FILE     file name to open with Ctrl+P            E2E_REPORT  JSON the extension writes
 //   E2E_SHOT     screenshot path (editor)                  E2E_SHOT_BREAKDOWN  screenshot path (breakdown)
 //   E2E_FAIL_SHOT  where to put a screenshot of a failure
+//   E2E_EXPECT_STATE  the counting state the status must report (e.g. "offline" in Restricted Mode)
+//   E2E_SET_KEY  run "promptls: Set Anthropic API Key" with this (fake) key and wait for the restarted
+//                server to leave the no-key state
 "use strict";
 
 const fs = require("node:fs");
@@ -26,6 +29,8 @@ const FILE = env("E2E_FILE");
 const REPORT = env("E2E_REPORT");
 const SHOT = env("E2E_SHOT");
 const SHOT_BREAKDOWN = process.env.E2E_SHOT_BREAKDOWN;
+const EXPECT_STATE = process.env.E2E_EXPECT_STATE;
+const SET_KEY = process.env.E2E_SET_KEY;
 const BUDGET_CODES = new Set(["budget-exceeded", "glob-budget-exceeded", "context-window-exceeded", "workspace-budget-exceeded"]);
 
 const t0 = Date.now();
@@ -76,6 +81,8 @@ function reportProblems(report) {
   }
   if (!report.status || typeof report.status.total !== "number" || !/tok/.test(report.statusBarText)) {
     problems.push(`no file status (status bar text ${JSON.stringify(report.statusBarText)})`);
+  } else if (EXPECT_STATE && report.status.state !== EXPECT_STATE) {
+    problems.push(`status state is ${report.status.state}, expected ${EXPECT_STATE}`);
   }
   return problems;
 }
@@ -172,6 +179,31 @@ async function main() {
       await page.keyboard.press("Escape");
     }
 
+    let stateWithKey;
+    if (SET_KEY) {
+      const before = Date.now();
+      await page.keyboard.press("F1");
+      const input = page.locator(".quick-input-widget input").first();
+      await input.waitFor({ state: "visible", timeout: 10_000 });
+      await input.fill(">promptls: Set Anthropic API Key");
+      await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press("Enter");
+      const password = page.locator('.quick-input-widget input[type="password"]');
+      await password.waitFor({ state: "visible", timeout: 10_000 });
+      await password.fill(SET_KEY);
+      await page.keyboard.press("Enter");
+      const withKey = await until(
+        "the server restarted with the API key (status leaves no-key)",
+        async () => {
+          const r = readReport();
+          return r && Date.parse(r.writtenAt) > before && r.status && r.status.state !== "no-key" ? r : undefined;
+        },
+        60_000,
+      );
+      stateWithKey = withKey.status.state;
+      log(`after Set API Key the status is ${stateWithKey}: "${withKey.statusBarText}"`);
+    }
+
     const budget = report.diagnostics.find((d) => BUDGET_CODES.has(d.code));
     console.log(
       "E2E_RESULT " +
@@ -182,6 +214,8 @@ async function main() {
           statusBar: statusText.trim(),
           hints: report.inlayHints.map((h) => `${h.line}:${h.label}`),
           budgetDiagnostic: budget && `${budget.severity} ${budget.code} line ${budget.line}: ${budget.message}`,
+          state: report.status.state,
+          stateWithKey,
           breakdownRows,
           seconds: (Date.now() - t0) / 1000,
         }),

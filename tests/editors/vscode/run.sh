@@ -5,7 +5,10 @@
 # appear (in the DOM and through VS Code's API), then saves a screenshot. Before that it checks with
 # Red Hat's yaml-language-server that the extension's yamlValidation schema wins over SchemaStore's.
 #
-# Usage: run.sh [--vsix FILE] [--workspace DIR] [--file NAME] [--screenshot FILE] [--no-setup]
+# Usage: run.sh [--vsix FILE] [--workspace DIR] [--file NAME] [--screenshot FILE] [--no-setup] [--untrusted]
+#   --untrusted  open the workspace in Restricted Mode and assert that counts are offline estimates
+#   --api-key    also run "promptls: Set Anthropic API Key" with a fake key (the API is pointed at a
+#                closed loopback port), assert the restarted server has it and that no log holds it
 # Environment (each optional):
 #   PROMPTLS_EDITORS_CACHE   cache for node 24 / code-server (default <repo>/.cache/editors)
 #   PROMPTLS_SERVER          promptls executable for promptls.server.path (default <repo>/.venv/bin/promptls)
@@ -24,6 +27,8 @@ FILE="${PROMPTLS_E2E_FILE:-}"
 SHOT="${PROMPTLS_E2E_SCREENSHOT:-$REPO/docs/screenshots/vscode.png}"
 SERVER="${PROMPTLS_SERVER:-$REPO/.venv/bin/promptls}"
 SETUP=1
+UNTRUSTED=0
+SET_KEY=""
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 log() { printf '[run %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -35,7 +40,9 @@ while (($#)); do
     --file) FILE="$2"; shift 2 ;;
     --screenshot) SHOT="$2"; shift 2 ;;
     --no-setup) SETUP=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --untrusted) UNTRUSTED=1; shift ;;
+    --api-key) SET_KEY="sk-ant-e2e-$RANDOM$RANDOM-not-a-real-key"; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -95,9 +102,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+TRUST_FLAGS=(--disable-workspace-trust)
+TRUST_SETTINGS='"security.workspace.trust.enabled": false,'
+EXPECT_STATE=""
+if ((UNTRUSTED)); then
+  # Restricted Mode without the startup dialog: the folder simply stays untrusted.
+  TRUST_FLAGS=()
+  TRUST_SETTINGS='"security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never", "security.workspace.trust.banner": "never",'
+  EXPECT_STATE="offline"
+fi
 cat >"$WORK/user/User/settings.json" <<JSON
 {
-  "security.workspace.trust.enabled": false,
+  $TRUST_SETTINGS
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.welcomePage.walkthroughs.openOnInstall": false,
@@ -126,9 +142,13 @@ log "installing $(basename "$VSIX") into code-server"
 
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 export PROMPTLS_E2E_REPORT="$WORK/report.json"
+# No count may leave the machine: without a key the server stays offline, and a test key only ever
+# reaches a closed loopback port. A real key from the caller's environment is not handed on.
+unset ANTHROPIC_API_KEY
+export ANTHROPIC_BASE_URL="http://127.0.0.1:9"
 log "starting code-server $("$CODE_SERVER" --version 2>/dev/null | head -1 | cut -d' ' -f1) on 127.0.0.1:$PORT"
 "$CODE_SERVER" "${CS_ARGS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
-  --disable-update-check --disable-workspace-trust --disable-getting-started-override "$WS" \
+  --disable-update-check "${TRUST_FLAGS[@]}" --disable-getting-started-override "$WS" \
   >"$WORK/code-server.log" 2>&1 &
 CS_PID=$!
 for _ in $(seq 1 120); do
@@ -142,10 +162,15 @@ mkdir -p "$(dirname "$SHOT")"
 log "driving chromium: open $FILE"
 status=0
 E2E_MODULES="$E2E_MODULES" E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_FILE="$FILE" \
-  E2E_REPORT="$PROMPTLS_E2E_REPORT" E2E_SHOT="$SHOT" E2E_SHOT_BREAKDOWN="$(dirname "$SHOT")/vscode-breakdown.png" \
+  E2E_REPORT="$PROMPTLS_E2E_REPORT" E2E_EXPECT_STATE="$EXPECT_STATE" E2E_SET_KEY="$SET_KEY" E2E_SHOT="$SHOT" E2E_SHOT_BREAKDOWN="$(dirname "$SHOT")/vscode-breakdown.png" \
   E2E_FAIL_SHOT="$REPO/tests/editors/out/vscode-failure.png" \
   timeout 300 node "$HERE/drive.cjs" || status=$?
 
+if [[ -n "$SET_KEY" ]] && grep -rqF "$SET_KEY" "$WORK/user" "$WORK/xdg" "$WORK/code-server.log" 2>/dev/null; then
+  echo "FAIL: the API key appears in these files:" >&2
+  grep -rlF "$SET_KEY" "$WORK/user" "$WORK/xdg" "$WORK/code-server.log" >&2 || true
+  status=1
+fi
 if ((status != 0)); then
   echo "---- code-server log (tail) ----" >&2
   tail -n 40 "$WORK/code-server.log" >&2 || true
