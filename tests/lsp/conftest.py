@@ -90,7 +90,9 @@ class Session:
         return _plain(result)
 
     async def stats(self) -> dict[str, Any]:
-        return _plain(await self.client.protocol.send_request_async("promptls/_stats", {}))
+        stats = _plain(await self.client.protocol.send_request_async("promptls/_stats", {}))
+        stats["runs"] = {uri: n for uri, n in stats["runs"]}
+        return stats
 
     async def wait_status(self, uri: str, predicate: Callable[[dict[str, Any]], bool], what: str,
                           timeout: float = WAIT_S) -> dict[str, Any]:

@@ -7,6 +7,7 @@ leave the machine; a missing key is a state (`no-key`), not an error.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from ..config import Config
@@ -35,7 +36,8 @@ class Counters:
         return self._cache
 
     def for_config(self, config: Config, offline_only: bool) -> tuple[Any | None, str]:
-        """(counter or None, the state to show when there is none)."""
+        """(counter or None, the state to show when there is none). The first call for a config
+        imports the SDK: make it from the engine thread, not the event loop."""
         if offline_only or config.mode == "offline":
             return None, OFFLINE
         key = (config.mode, config.requests_per_minute, config.base_url)
@@ -48,10 +50,9 @@ class Counters:
         if model_id is None:
             return 1.0
         try:
-            if counter is not None:
-                return float(counter.correction(model_id))
-            if self.cache is not None:
-                return float(self.cache.correction(model_id))
+            cache = getattr(counter, "cache", None) or self.cache
+            if cache is not None:
+                return float(cache.correction(model_id))
         except Exception:
             log.exception("reading the estimate correction failed")
         return 1.0
@@ -66,6 +67,8 @@ class Counters:
         self._counters.clear()
 
     def _make(self, config: Config) -> Any | None:
+        if not (os.environ.get("ANTHROPIC_API_KEY") or "").strip():
+            return None  # spares the 2 s import of the SDK when it could not be used anyway
         try:
             from ..counting.api import make_counter, settings_from_env
 

@@ -57,7 +57,7 @@ class PromptServer(LanguageServer):
         self.stats: dict[str, Any] = {"runs": {}, "estimates": 0, "exact": 0, "published": 0, "indexed": 0}
         self.indexing = False
         self._polling = False
-        self._warned: set[str] = set()
+        self._api_warned = False
 
     # -- errors -------------------------------------------------------------------------------------
 
@@ -112,8 +112,6 @@ class PromptServer(LanguageServer):
             await self.exact(result, priority)
 
     async def estimate(self, uri: str) -> DocResult | None:
-        from ..engine import analyze_text, estimate_counts, estimate_variants, make_report, read_prompt_file
-
         path = _path(uri)
         if path is None:
             return None
@@ -123,48 +121,61 @@ class PromptServer(LanguageServer):
             doc = self.workspace.get_text_document(uri)
             text, version = doc.source, doc.version
         config = self.settings.config_for(path)
-        counter, _ = self.counters.for_config(config, self.settings.offline_only)
         runs = self.stats["runs"]
         runs[uri] = runs.get(uri, 0) + 1
+        # The engine and the SDK import (seconds, once) in the engine thread; the counter and its
+        # SQLite cache are then made and used on the event loop only (sqlite3 objects are per thread).
+        await self.scheduler.in_engine_thread(_import_engine, not self.settings.offline_only)
+        counter, _ = self.counters.for_config(config, self.settings.offline_only)
 
-        def work() -> tuple[Any, FileReport, str]:
-            nonlocal text
-            read_findings: list[Finding] = []
-            if version is None:
-                text, read_findings = read_prompt_file(path)
-            if text is None:
+        def analyze() -> tuple[Any, FileReport | None, str]:
+            from ..engine import analyze_text, read_prompt_file
+
+            source, read_findings = (text, []) if version is not None else read_prompt_file(path)
+            if source is None:
                 return None, FileReport(str(path), None, None, [], 0, 0, False, None, None, None,
                                         read_findings), ""
-            analysis = analyze_text(text, path, config)
-            corr = self.counters.correction(counter, analysis.info.id if analysis.info else None)
-            counts = estimate_counts(analysis, config, corr)
-            return analysis, make_report(analysis, counts, config, estimate_variants(analysis, corr)), text
+            return analyze_text(source, path, config), None, source
 
-        analysis, report, source = await self.scheduler.in_engine_thread(work)
+        def offline(analysis: Any, corr: float) -> tuple[FileReport, Any, list[tuple[int, Any]]]:
+            from ..engine import estimate_counts, estimate_variants, make_report
+
+            counts = estimate_counts(analysis, config, corr)
+            variants = estimate_variants(analysis, corr)
+            return make_report(analysis, counts, config, variants), counts, variants
+
+        analysis, report, source = await self.scheduler.in_engine_thread(analyze)
+        estimated, est_variants = None, []
+        if analysis is not None and not self.stale(uri, version):
+            corr = self.counters.correction(counter, analysis.info.id if analysis.info else None)
+            report, estimated, est_variants = await self.scheduler.in_engine_thread(offline, analysis, corr)
         if self.stale(uri, version):
             return None
         self.stats["estimates"] += 1
         result = DocResult(uri=uri, path=path, version=version, lines=split_lines(source), report=report,
                            config=config, state=self.idle_state(config, analysis), analysis=analysis,
-                           attachments=self.index.attachment_paths(analysis))
+                           attachments=self.index.attachment_paths(analysis), estimate=estimated,
+                           estimate_variants=est_variants)
         self.store(result)
         return result
 
     async def exact(self, result: DocResult, priority: int) -> None:
-        from ..engine import exact_counts, exact_variant_totals, make_report
+        from ..engine import exact_counts, make_report
 
         analysis = result.analysis
         counter, _ = self.counters.for_config(result.config, self.settings.offline_only)
-        if counter is None or analysis is None or analysis.request is None:
+        if counter is None or analysis is None or analysis.request is None or result.estimate is None:
             return
-        counts = await exact_counts(analysis, counter, priority)
-        variants = await exact_variant_totals(analysis, counter, priority + 1) if analysis.variants else []
+        counts = await exact_counts(analysis, counter, priority, result.estimate)
+        variants = await self.variant_totals(result, counter, priority + 1)
         if counts is None or self.stale(result.uri, result.version):
             return
         report = make_report(analysis, counts, result.config, variants)
         self.stats["exact"] += 1
-        if counts.error and counts.error not in self._warned and result.version is not None:
-            self._warned.add(counts.error)
+        if counts.exact:
+            self._api_warned = False
+        elif counts.error and not self._api_warned and result.version is not None:
+            self._api_warned = True  # one message per outage, not one per file or per keystroke
             self.window_show_message(types.ShowMessageParams(
                 type=types.MessageType.Warning, message=f"promptls: exact counts unavailable ({counts.error}); "
                 "showing estimates"))
@@ -172,7 +183,18 @@ class PromptServer(LanguageServer):
                                             else ERROR if counts.error else ESTIMATE)
         self.store(DocResult(uri=result.uri, path=result.path, version=result.version, lines=result.lines,
                              report=report, config=result.config, state=state, analysis=analysis,
-                             attachments=result.attachments, api_error=counts.error))
+                             attachments=result.attachments, api_error=counts.error,
+                             estimate=result.estimate, estimate_variants=result.estimate_variants))
+
+    async def variant_totals(self, result: DocResult, counter: Any, priority: int) -> list[tuple[int, Any]]:
+        """Exact totals per testData row when the counter can count totals alone, else the estimates."""
+        analysis = result.analysis
+        if not analysis.variants or not hasattr(counter, "count_total"):
+            return result.estimate_variants
+        out = []
+        for (row, request), (_, est) in zip(analysis.variants, result.estimate_variants, strict=True):
+            out.append((row, await counter.count_total(request, analysis.info, priority, est)))
+        return out
 
     def idle_state(self, config: Any, analysis: Any) -> str:
         counter, none_state = self.counters.for_config(config, self.settings.offline_only)
@@ -249,15 +271,18 @@ class PromptServer(LanguageServer):
         version = result.version if result is not None and self.is_open(uri) else None
         if self.shown.get(uri) == (version, diags):
             return
+        if not diags and uri not in self.shown and not self.is_open(uri):
+            return  # nothing to say about a file nobody is looking at
         self.shown[uri] = (version, diags)
         if self.diag_mode == PULL:
-            self.request_diagnostic_refresh()
+            self.scheduler.debounce("diagnostic-refresh", 0.05, self.request_diagnostic_refresh)
             return
         self.stats["published"] += 1
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=version, diagnostics=diags))
 
-    def request_diagnostic_refresh(self) -> None:
+    async def request_diagnostic_refresh(self) -> None:
+        """Pull mode: ask the client to pull again (batched: one refresh per burst of changes)."""
         ws = self.caps.workspace
         if ws and ws.diagnostics and ws.diagnostics.refresh_support:
             self.workspace_diagnostic_refresh(None)
@@ -356,6 +381,29 @@ class PromptServer(LanguageServer):
             self.file_changed(path, deleted)
 
 
+def _import_engine(with_api: bool) -> None:
+    from .. import engine  # noqa: F401
+
+    if with_api and (os.environ.get("ANTHROPIC_API_KEY") or "").strip():
+        from ..counting import api  # noqa: F401
+
+
+def _prewarm() -> None:
+    """Import the engine and load the tokenizer while the client is still starting up."""
+    try:
+        _import_engine(True)
+        from ..config import Config
+        from ..counting.estimate import warm_up
+        from ..engine import analyze_text, estimate_counts
+
+        warm_up()
+        config = Config(root=Path.cwd())
+        estimate_counts(analyze_text("messages: [{role: user, content: hi}]\n", Path("warm.prompt.yaml"), config),
+                        config)
+    except Exception:
+        log.exception("warming up the engine failed")
+
+
 def _path(uri: str) -> Path | None:
     fs = uris.to_fs_path(uri)
     return Path(fs) if fs else None
@@ -382,6 +430,7 @@ def create_server(mode: str | None = None) -> PromptServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PromptServer, params: types.InitializeParams) -> None:
         ls.settings.read_initialization_options(params.initialization_options)
+        ls.scheduler.engine_pool.submit(_prewarm)
         ls.diag_mode = choose_mode(params.capabilities)
         if ls.diag_mode == PULL:
             ls.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
@@ -526,7 +575,9 @@ def create_server(mode: str | None = None) -> PromptServer:
     @server.feature(STATS)
     def stats(ls: PromptServer, params: Any) -> dict[str, Any]:
         """Test-only: how often the engine ran, so tests can check debouncing."""
-        return {**ls.stats, "diagnosticMode": ls.diag_mode}
+        # URIs are not identifiers: send runs as pairs so clients' object decoding keeps them intact.
+        return {**ls.stats, "runs": [[uri, n] for uri, n in ls.stats["runs"].items()],
+                "diagnosticMode": ls.diag_mode}
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: PromptServer, params: Any) -> None:

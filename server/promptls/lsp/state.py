@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..model import FileReport
+from ..model import Counts, FileReport
 
 # `promptls/fileStatus` states (docs/ARCHITECTURE.md, "Editor contract").
 EXACT, ESTIMATE, COUNTING, OFFLINE, RATE_LIMITED, NO_KEY, ERROR = (
@@ -28,3 +28,5 @@ class DocResult:
     analysis: Any = None
     attachments: frozenset[Path] = field(default_factory=frozenset)
     api_error: str | None = None
+    estimate: Counts | None = None  # the offline counts, handed to the API counter as its fallback
+    estimate_variants: list[tuple[int, Counts]] = field(default_factory=list)
