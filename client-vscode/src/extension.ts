@@ -9,6 +9,7 @@ import { clearApiKey, onApiKeyChanged, promptForApiKey, readApiKey } from "./api
 import { E2eReporter } from "./e2eReport";
 import { describe, isExecutableFile, type LaunchHost, probeCommand, resolveServer } from "./launcher";
 import { RECOUNT_WORKSPACE_COMMAND, STATUS_CHANGED_NOTIFICATION, type StatusChangedParams } from "./protocol";
+import { explicitSettings, SECTION } from "./settings";
 import { PromptStatusBar, SHOW_BREAKDOWN_COMMAND } from "./statusBar";
 
 const PROMPT_GLOB = "**/*.prompt.{yaml,yml}";
@@ -128,6 +129,24 @@ class PromptlsExtension implements vscode.Disposable {
       documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.output,
       initializationOptions: { trusted },
+      middleware: {
+        workspace: {
+          configuration: async (params, token, next) => {
+            const answer = await next(params, token);
+            if (!Array.isArray(answer)) {
+              return answer;
+            }
+            return params.items.map((item, i) => {
+              if (item.section !== SECTION) {
+                return answer[i];
+              }
+              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+              const config = vscode.workspace.getConfiguration(SECTION, scope);
+              return explicitSettings((key) => config.inspect(key));
+            });
+          },
+        },
+      },
     };
     this.output.info(
       `starting ${describe(candidate)} ${args.slice(candidate.args.length).join(" ")} ` +
