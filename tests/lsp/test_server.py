@@ -222,6 +222,7 @@ async def test_hover_completion_links_and_lens(lsp_session: StartSession) -> Non
     assert (await session.stats())["runs"][uri] > runs
 
 
+@pytest.mark.parametrize("client_name", ["neovim"])
 async def test_close_clears_diagnostics(lsp_session: StartSession) -> None:
     session = await lsp_session({"a.prompt.yaml": PROMPT})
     uri = await opened(session, "a.prompt.yaml")
@@ -249,6 +250,7 @@ async def test_neovim_gets_push_diagnostics(lsp_session: StartSession) -> None:
     assert (await session.stats())["diagnosticMode"] == "push"
 
 
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])  # the extension's untrusted mode
 async def test_untrusted_workspace_never_calls_the_api(lsp_session: StartSession, fake_api: FakeAnthropic
                                                        ) -> None:
     session = await lsp_session({"a.prompt.yaml": PROMPT}, env=api_env(fake_api),

@@ -30,7 +30,7 @@ def _allowed(target: Path, result: DocResult) -> bool:
     return any(target.is_relative_to(root.resolve()) for root in roots)
 
 
-def document_links(result: DocResult, codec: PositionCodec) -> list[types.DocumentLink]:
+def document_links(result: DocResult, codec: PositionCodec, tooltips: bool = False) -> list[types.DocumentLink]:
     doc = getattr(result.analysis, "doc", None)
     if doc is None:
         return []
@@ -41,5 +41,5 @@ def document_links(result: DocResult, codec: PositionCodec) -> list[types.Docume
         if span is None or not target.exists() or not _allowed(target, result):
             continue
         out.append(types.DocumentLink(range=to_range(result.lines, span, codec), target=target.as_uri(),
-                                      tooltip=f"open {ref}"))
+                                      tooltip=f"open {ref}" if tooltips else None))
     return out

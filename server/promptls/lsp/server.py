@@ -388,10 +388,10 @@ def _import_engine(with_api: bool) -> None:
         from ..counting import api  # noqa: F401
 
 
-def _prewarm() -> None:
+def _prewarm(with_api: bool) -> None:
     """Import the engine and load the tokenizer while the client is still starting up."""
     try:
-        _import_engine(True)
+        _import_engine(with_api)
         from ..config import Config
         from ..counting.estimate import warm_up
         from ..engine import analyze_text, estimate_counts
@@ -430,7 +430,7 @@ def create_server(mode: str | None = None) -> PromptServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PromptServer, params: types.InitializeParams) -> None:
         ls.settings.read_initialization_options(params.initialization_options)
-        ls.scheduler.engine_pool.submit(_prewarm)
+        ls.scheduler.engine_pool.submit(_prewarm, not ls.settings.offline_only)
         ls.diag_mode = choose_mode(params.capabilities)
         if ls.diag_mode == PULL:
             ls.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
@@ -549,7 +549,9 @@ def create_server(mode: str | None = None) -> PromptServer:
         result = ls.results.get(params.text_document.uri)
         if result is None:
             return []
-        return links.document_links(result, ls.workspace.position_codec)
+        td = ls.caps.text_document
+        tooltips = bool(td and td.document_link and td.document_link.tooltip_support)
+        return links.document_links(result, ls.workspace.position_codec, tooltips)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def on_code_lens(ls: PromptServer, params: types.CodeLensParams) -> list[types.CodeLens]:
