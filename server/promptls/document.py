@@ -383,6 +383,8 @@ def _syntax_finding(exc: yaml.YAMLError, text: str, lines: LineIndex) -> Finding
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     index = mark.index if mark is not None else getattr(exc, "position", 0) or 0
     message = f"YAML: {problem}"
+    if text[index:index + 1] == "\t":
+        message += " (YAML indents with spaces; tabs are not allowed here)"
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
     data: dict[str, Any] = {}
     if context and context_mark is not None:
