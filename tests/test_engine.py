@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from promptls.config import Config
-from promptls.engine import analyze_file, analyze_text, estimate_counts, make_report
+from promptls.engine import analyze_file, analyze_text, estimate_counts, estimate_variants, make_report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -15,7 +15,7 @@ def report(text: str, tmp_path: Path, name: str = "p.prompt.yaml", **cfg):
     path.write_text(text, encoding="utf-8")
     config = Config(root=tmp_path, **cfg)
     a = analyze_text(text, path, config)
-    return make_report(a, estimate_counts(a, config), config)
+    return make_report(a, estimate_counts(a, config), config, estimate_variants(a))
 
 
 def test_docs_basic_example_is_exactly_14(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_parts_have_the_lines_of_their_yaml_nodes(tmp_path: Path) -> None:
 def test_role_system_message_is_hoisted(tmp_path: Path) -> None:
     r = report("messages:\n  - role: system\n    content: You are a scientist\n"
                "  - role: user\n    content: Hello, Claude\n", tmp_path, default_model="claude-3-5-sonnet-20241022")
-    assert [p.id for p in r.parts] == ["system", "messages[0]"] or [p.kind for p in r.parts][0] == "system"
+    assert [(p.id, p.span.start.line) for p in r.parts] == [("system", 1), ("messages[0]", 3)]
     assert r.total == 14
 
 
@@ -83,7 +83,7 @@ def test_budget_exceeded_points_at_budget(tmp_path: Path) -> None:
 
 def test_context_window_with_max_tokens(tmp_path: Path) -> None:
     r = report("model: claude-haiku-4-5\nmessages:\n  - role: user\n    content: hi\n"
-               "modelParameters:\n  maxTokens: 199990\n", tmp_path)
+               "modelParameters:\n  maxTokens: 200000\n", tmp_path)
     codes = {f.code for f in r.findings}
     assert "context-window-exceeded" in codes and "max-tokens-too-large" in codes
 

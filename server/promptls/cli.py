@@ -172,7 +172,7 @@ def _run_engine(files: list[Path], config: Config) -> tuple[list[FileReport], di
     if counter is None:
         for i, a in enumerate(analyses):
             if a is not None:
-                corr = cache.correction(a.info.id) if cache is not None and a.info else 1.0
+                corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
                 reports[i] = make_report(a, estimate_counts(a, config, corr), config, estimate_variants(a, corr))
         progress.close()
         return [r for r in reports if r is not None], {"state": api_state, "cache": cache}
@@ -186,7 +186,7 @@ def _run_engine(files: list[Path], config: Config) -> tuple[list[FileReport], di
 
         async def one(i: int, a: Any) -> None:
             async with sem:
-                corr = cache.correction(a.info.id) if cache is not None and a.info else 1.0
+                corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
                 est = estimate_counts(a, config, corr)
                 counts = await exact_counts(a, counter, 0, est)
                 variants = await exact_variant_totals(a, counter, 1) if a.variants else []
@@ -269,7 +269,7 @@ def _count_or_check(args: argparse.Namespace) -> int:
         _print_calibration(api["cache"])
     if any(not r.valid for r in ws.files):
         return EXIT_INVALID
-    if any(r.over_budget for r in ws.files):
+    if args.command == "check" and any(r.over_budget for r in ws.files):
         return EXIT_OVER_BUDGET
     return EXIT_OK
 

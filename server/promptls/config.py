@@ -136,6 +136,11 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         if not isinstance(table, dict):
             return base, [_finding(file, f"{'.'.join(table_path)} must be a table", Span.at(0))]
         cfg, findings = _apply(replace(base, source=file), _FILE_KEYS, table, file)
+        from .catalog import check_overrides  # the catalog is big; only needed when [models] is used
+
+        for model_id, name, message in check_overrides(cfg.models):
+            where = f"models.{model_id}" + (f".{name}" if name else "")
+            findings.append(_finding(file, f"`{where}`: {message}; ignored", Span.at(0)))
         return cfg, findings
     return base, []
 

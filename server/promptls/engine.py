@@ -72,10 +72,22 @@ def _model(spec: PromptSpec, doc: PromptDocument, config: Config) -> tuple[catal
             findings.append(Finding("model-not-claude", f"`{written}` is not a Claude model: counted as {default.id}",
                                     Severity.INFO, span))
         return default, findings
+    if info.matched_from:
+        findings.append(Finding("model-unknown", f"`{written}` is not in promptls' model table "
+                                f"({catalog.CATALOG_DATE}): windows and prices of {info.id} are used",
+                                Severity.INFO, span))
     if info.retired:
         findings.append(Finding("model-retired", f"{info.id} is retired; the API no longer serves it",
                                 Severity.WARNING, span))
     return info, findings
+
+
+def _request_model(spec: PromptSpec, info: catalog.ModelInfo) -> str:
+    """The id sent to count_tokens: the catalog id, except for a Claude id newer than the table,
+    which is sent as written so exact counts use the real model."""
+    if info.matched_from and spec.model:
+        return spec.model.strip().removeprefix("anthropic/")
+    return info.id
 
 
 def analyze_text(text: str, path: Path, config: Config) -> Analysis:
@@ -95,13 +107,13 @@ def analyze_text(text: str, path: Path, config: Config) -> Analysis:
         return load_attachment(ref, base_dir=base_dir, root=config.root, allowed_roots=config.allowed_roots, span=span)
 
     rows = spec.test_data or [{}]
-    request, req_findings = build_request(spec, doc, info.id, rows[0], load)
+    request, req_findings = build_request(spec, doc, _request_model(spec, info), rows[0], load)
     findings += req_findings
     variants: list[tuple[int, CountRequest]] = []
     if len(rows) > 1:
         variants.append((0, request))
         for i, row in enumerate(rows[1:], start=1):
-            req, row_findings = build_request(spec, doc, info.id, row, load)
+            req, row_findings = build_request(spec, doc, _request_model(spec, info), row, load)
             variants.append((i, req))
             findings += [f for f in row_findings if f.code == "template-variable-missing"]
     findings += request_limit_findings(request, info, FILE_START)
@@ -165,7 +177,7 @@ async def exact_counts(analysis: Analysis, counter: ApiCounter, priority: int,
     """Exact counts through the API counter; falls back to the estimate inside the counter on faults."""
     if analysis.request is None or analysis.info is None:
         return None
-    est = estimated or estimate(analysis.request, analysis.info, counter.correction(analysis.info.id))
+    est = estimated or estimate(analysis.request, analysis.info, counter.cache.correction(analysis.request.model))
     return await counter.count(analysis.request, analysis.info, priority, est, on_update)
 
 
@@ -174,7 +186,7 @@ async def exact_variant_totals(analysis: Analysis, counter: ApiCounter, priority
     out = []
     for row, req in analysis.variants:
         assert analysis.info is not None
-        est = estimate(req, analysis.info, counter.correction(analysis.info.id))
+        est = estimate(req, analysis.info, counter.cache.correction(req.model))
         out.append((row, await counter.count_total(req, analysis.info, priority, est)))
     return out
 
