@@ -1,22 +1,31 @@
-// Copies the prompt-file JSON Schema shipped by the Python package into schemas/, where the
-// `yamlValidation` contribution points. Source: server/promptls/prompt.schema.json, or the output of
-// `promptls schema` when PROMPTLS_SCHEMA_FROM_CLI is set (e.g. for an installed promptls).
+// Copies the prompt-file JSON Schema of the Python package into schemas/, where the `yamlValidation`
+// contribution points. Sources, first found wins: `$PROMPTLS_SCHEMA_FROM_CLI schema`,
+// server/promptls/prompt.schema.json, `<repo>/.venv/bin/promptls schema`, `promptls schema` on PATH.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const source = join(here, "..", "..", "server", "promptls", "prompt.schema.json");
+const repo = join(here, "..", "..");
+const packaged = join(repo, "server", "promptls", "prompt.schema.json");
 const target = join(here, "..", "schemas", "prompt.schema.json");
 
-let text;
-if (process.env.PROMPTLS_SCHEMA_FROM_CLI) {
-  text = execFileSync(process.env.PROMPTLS_SCHEMA_FROM_CLI, ["schema"], { encoding: "utf8" });
-} else if (existsSync(source)) {
-  text = readFileSync(source, "utf8");
-} else {
-  console.error(`schema: ${source} not found; set PROMPTLS_SCHEMA_FROM_CLI=/path/to/promptls to use \`promptls schema\``);
+function fromCli(command) {
+  try {
+    return execFileSync(command, ["schema"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch {
+    return undefined;
+  }
+}
+
+const text =
+  (process.env.PROMPTLS_SCHEMA_FROM_CLI && fromCli(process.env.PROMPTLS_SCHEMA_FROM_CLI)) ||
+  (existsSync(packaged) ? readFileSync(packaged, "utf8") : undefined) ||
+  fromCli(join(repo, ".venv", "bin", "promptls")) ||
+  fromCli("promptls");
+if (text === undefined) {
+  console.error(`schema: no source found (${packaged}, or \`promptls schema\`); set PROMPTLS_SCHEMA_FROM_CLI`);
   process.exit(1);
 }
 const schema = JSON.parse(text);

@@ -2,7 +2,7 @@
  * Turns a `promptls/fileStatus` answer into status-bar text, tooltip and breakdown rows. Kept free of
  * the vscode module so the wording is unit-tested.
  */
-import type { CountState, FileStatus, PartStatus } from "./protocol";
+import type { CountState, FileStatus } from "./protocol";
 
 const STATE_LABEL: Record<CountState, string> = {
   exact: "exact",
@@ -91,11 +91,29 @@ export interface BreakdownRow {
   line: number;
 }
 
-/** One row per part for the QuickPick, indented by nesting; the label says exact or ≈. */
-export function breakdownRows(parts: PartStatus[]): BreakdownRow[] {
-  return parts.map((part) => ({
+/** Tokens of the request framing: the total minus its top-level parts (parts + overhead = total). */
+export function overheadTokens(status: Pick<FileStatus, "total" | "parts">): number | undefined {
+  if (status.total === null || status.parts.length === 0) {
+    return undefined;
+  }
+  const parts = status.parts.filter((p) => partDepth(p.id) === 0).reduce((sum, p) => sum + p.tokens, 0);
+  return status.total - parts;
+}
+
+/** One row per part for the QuickPick, indented by nesting, then the overhead that completes the total. */
+export function breakdownRows(status: Pick<FileStatus, "total" | "exact" | "parts">): BreakdownRow[] {
+  const rows = status.parts.map((part) => ({
     label: `${"\u2003".repeat(partDepth(part.id))}${part.label}`,
     description: `${part.exact ? "" : "≈ "}${formatTokens(part.tokens)} tok · ${part.exact ? "exact" : "estimate"}`,
     line: part.line,
   }));
+  const overhead = overheadTokens(status);
+  if (overhead !== undefined && overhead !== 0) {
+    rows.push({
+      label: "request overhead",
+      description: `${status.exact ? "" : "≈ "}${formatTokens(overhead)} tok · framing the API adds`,
+      line: 0,
+    });
+  }
+  return rows;
 }

@@ -73,7 +73,7 @@ export class PromptStatusBar implements vscode.Disposable {
       void vscode.window.showInformationMessage("promptls: no token breakdown for this editor yet.");
       return;
     }
-    const items = breakdownRows(status.parts).map((row) => ({ ...row, detail: undefined }));
+    const items = breakdownRows(status);
     const picked = await vscode.window.showQuickPick(items, {
       title: `${statusText(status).replace(/^\$\([^)]*\)\s*/, "")} — ${status.model ?? "prompt"}`,
       placeHolder: "Jump to a part",

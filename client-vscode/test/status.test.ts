@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import type { FileStatus } from "../src/protocol";
-import { breakdownRows, partDepth, statusText, statusTooltip } from "../src/status";
+import { breakdownRows, overheadTokens, partDepth, statusText, statusTooltip } from "../src/status";
 
 function status(over: Partial<FileStatus>): FileStatus {
   return {
@@ -52,12 +52,28 @@ test("breakdown rows are indented by nesting and say exact or estimate", () => {
   assert.equal(partDepth("messages[1].content[0]"), 1);
   assert.equal(partDepth("tools"), 0);
   assert.equal(partDepth("tools[3]"), 1);
-  const rows = breakdownRows([
-    { id: "system", label: "system", tokens: 1204, exact: true, line: 1 },
-    { id: "messages[0].content[1]", label: "document filings/q3.pdf", tokens: 1521, exact: false, line: 9 },
-  ]);
+  const rows = breakdownRows(
+    status({
+      total: 2800,
+      exact: false,
+      parts: [
+        { id: "system", label: "system", tokens: 1204, exact: true, line: 1 },
+        { id: "messages[0]", label: "user #1", tokens: 1590, exact: false, line: 4 },
+        { id: "messages[0].content[1]", label: "document filings/q3.pdf", tokens: 1521, exact: false, line: 9 },
+      ],
+    }),
+  );
   assert.deepEqual(rows, [
     { label: "system", description: "1,204 tok · exact", line: 1 },
+    { label: "user #1", description: "≈ 1,590 tok · estimate", line: 4 },
     { label: "\u2003document filings/q3.pdf", description: "≈ 1,521 tok · estimate", line: 9 },
+    { label: "request overhead", description: "≈ 6 tok · framing the API adds", line: 0 },
   ]);
+});
+
+test("parts plus overhead add up to the total; no overhead row when there is none", () => {
+  const parts = [{ id: "system", label: "system", tokens: 100, exact: true, line: 1 }];
+  assert.equal(overheadTokens(status({ total: 107, parts })), 7);
+  assert.equal(breakdownRows(status({ total: 100, parts })).length, 1);
+  assert.equal(overheadTokens(status({ total: null, parts })), undefined);
 });

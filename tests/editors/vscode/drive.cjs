@@ -101,7 +101,8 @@ async function main() {
       "--disable-dev-shm-usage",
     ],
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  // Reduced motion: the workbench skips its fade-ins, so screenshots show finished UI.
+  const page = await browser.newPage({ viewport: { width: 1400, height: 860 }, reducedMotion: "reduce" });
   page.on("pageerror", (err) => log(`page error: ${err.message}`));
   try {
     log(`browser ${browser.version()} up; opening ${URL}`);
@@ -174,9 +175,26 @@ async function main() {
       await page.locator(".statusbar-item", { hasText: /\d[\d,]* tok/ }).first().click();
       await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 15_000 });
       breakdownRows = await page.locator(".quick-input-list .monaco-list-row").count();
+      await until(
+        "the QuickPick to finish fading in",
+        () => page.$eval(".quick-input-widget", (el) => getComputedStyle(el).opacity === "1"),
+        5_000,
+      );
       await page.screenshot({ path: SHOT_BREAKDOWN });
-      log(`breakdown QuickPick shows ${breakdownRows} parts; screenshot ${SHOT_BREAKDOWN}`);
-      await page.keyboard.press("Escape");
+      log(`breakdown QuickPick shows ${breakdownRows} rows; screenshot ${SHOT_BREAKDOWN}`);
+      // Picking the last part moves the cursor to its line (the status bar shows "Ln N, Col M").
+      const parts = report.status.parts;
+      const target = parts[parts.length - 1];
+      for (let i = 0; i < parts.length - 1; i++) {
+        await page.keyboard.press("ArrowDown");
+      }
+      await page.keyboard.press("Enter");
+      await until(
+        `the cursor on line ${target.line + 1} after picking "${target.label}"`,
+        async () => (await page.locator(".statusbar-item").allInnerTexts()).some((t) => t.startsWith(`Ln ${target.line + 1},`)),
+        10_000,
+      );
+      log(`picking "${target.label}" jumped to line ${target.line + 1}`);
     }
 
     let stateWithKey;

@@ -127,6 +127,7 @@ cat >"$WORK/user/User/settings.json" <<JSON
   "extensions.ignoreRecommendations": true,
   "editor.inlayHints.enabled": "on",
   "editor.minimap.enabled": false,
+  "workbench.reduceMotion": "on",
   "window.zoomLevel": 0,
   "promptls.server.path": "$SERVER"
 }
