@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import FileReport, Finding, Severity, WorkspaceReport
+from ..model import FileReport, Finding, PartReport, Severity, WorkspaceReport
 
 
 def tok(n: int, exact: bool) -> str:
@@ -30,15 +30,14 @@ def file_table(r: FileReport, display_path: str, min_severity: Severity = Severi
         total = r.total or 1
         width = max([len(_label(p.label, p.parent)) for p in r.parts] + [8])
         out.append(f"  {'line':>5}  {'part':<{width}}  {'tokens':>12}  {'share':>6}")
-        for p in r.parts:
+        for p in _file_order(r.parts):
             detail = f"  {p.detail}" if p.detail else ""
             share = f"{p.tokens / total:6.1%}" if p.parent is None else ""
             out.append(f"  {p.span.start.line + 1:>5}  {_label(p.label, p.parent):<{width}}  "
                        f"{tok(p.tokens, p.exact):>12}  {share:>6}{detail}")
         out.append(f"  {'':>5}  {'overhead':<{width}}  {tok(r.overhead, r.exact):>12}  "
                    f"{r.overhead / total:6.1%}")
-        window = (f"  {r.total / r.context_window:.1%} of {r.context_window:,} window"
-                  if r.context_window else "")
+        window = f"  {_share(r.total, r.context_window)} of {r.context_window:,} window" if r.context_window else ""
         out.append(f"  {'':>5}  {'total':<{width}}  {tok(r.total, r.exact):>12}  {'':>6}{window}  ·  "
                    f"{money(r.cost_usd)} input  ·  {_source(r)}")
         if r.variants:
@@ -50,6 +49,24 @@ def file_table(r: FileReport, display_path: str, min_severity: Severity = Severi
         if f.severity <= min_severity:
             out.append("  " + finding_line(display_path, f))
     return "\n".join(out)
+
+
+def _file_order(parts: list[PartReport]) -> list[PartReport]:
+    """Top-level parts in the order they appear in the file, each followed by its children."""
+    children: dict[str, list[PartReport]] = {}
+    for p in parts:
+        if p.parent is not None:
+            children.setdefault(p.parent, []).append(p)
+    out = []
+    for p in sorted((p for p in parts if p.parent is None), key=lambda p: p.span.start):
+        out.append(p)
+        out.extend(children.get(p.id, []))
+    return out
+
+
+def _share(n: int, of: int) -> str:
+    share = n / of
+    return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
 
 
 def _label(label: str, parent: str | None) -> str:
