@@ -9,6 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from promptls.document import parse_document
 from promptls.model import Finding, Pos, PromptSpec, Severity, Span
@@ -328,3 +330,26 @@ def test_examples_directory_files_are_schema_valid() -> None:
         assert schema_valid(text), path
         _, findings, _ = spec_of(text)
         assert not any(f.blocking for f in findings), (path, findings)
+
+
+_KEYS = st.sampled_from(["model", "system", "messages", "role", "content", "text", "image", "document", "type",
+                         "source", "tools", "name", "input_schema", "tool_choice", "attachments", "path",
+                         "testData", "variables", "budget", "input_tokens", "modelParameters", "maxTokens",
+                         "max_tokens", "thinking", "budget_tokens", "user", "tool", "enabled", "base64", "x"])
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 5000) | _KEYS | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=5),
+    max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, max_size=8))
+def test_to_spec_never_raises_and_spec_is_well_typed(data: dict[str, Any]) -> None:
+    doc = parse_document(yaml.safe_dump(data), None)
+    spec, findings = to_spec(doc, "claude-sonnet-4-6")
+    assert spec is not None
+    assert all(m.role in ("user", "assistant") for m in spec.messages)
+    assert all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in spec.tools)
+    assert all(isinstance(row, dict) for row in spec.test_data)
+    assert spec.max_tokens is None or spec.max_tokens > 0
+    assert all(isinstance(f.span.start.line, int) for f in findings)
