@@ -342,7 +342,7 @@ _VALUES = st.recursive(
     max_leaves=30)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(_KEYS, _VALUES, max_size=8))
 def test_to_spec_never_raises_and_spec_is_well_typed(data: dict[str, Any]) -> None:
     doc = parse_document(yaml.safe_dump(data), None)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from .model import DataPath, Finding, Pos, PromptDocument, Severity, Span
+from .model import FILE_START, DataPath, Finding, Pos, PromptDocument, Severity, Span
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -441,11 +441,8 @@ def parse_document(text: str, path: Path | None) -> PromptDocument:
         kind = "a list" if isinstance(root, list) else f"the scalar `{_short(root)}`"
         doc.findings.append(Finding(
             "schema-root", f"the top level must be a mapping (keys such as model: and messages:), not {kind}",
-            Severity.ERROR, builder.spans.get((), FILE_START_SPAN), blocking=True))
+            Severity.ERROR, builder.spans.get((), FILE_START), blocking=True))
     return doc
-
-
-FILE_START_SPAN = Span(Pos(0, 0), Pos(0, 0))
 
 
 def _check_single_document(builder: _Builder, doc: PromptDocument) -> None:
