@@ -55,7 +55,7 @@ async def test_hints_and_diagnostics_on_open(lsp_session: StartSession) -> None:
     assert total.startswith("Σ ≈ ") and " tok" in total and "$" in total
     system_line = PROMPT.splitlines()[1]
     assert by_line[1] == (units(session, system_line), by_line[1][1])
-    assert by_line[1][1].startswith("system: ≈ ") and by_line[1][1].endswith(" tok")
+    assert by_line[1][1].startswith("≈ ") and by_line[1][1].endswith(" tok")
     assert "tok" in by_line[3][1]
     assert session.codes(uri).count("budget-exceeded") == 1
 

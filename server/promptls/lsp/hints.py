@@ -23,10 +23,9 @@ def cost_label(usd: float | None) -> str:
 
 
 def part_label(part: PartReport) -> str:
-    """`system: 1,204 tok` for top-level parts, `≈ 1,521 tok · 1092×1092 image` for children."""
+    """`≈ 1,204 tok`, or `≈ 1,521 tok · 1092×1092 image` with a detail. The hint sits on the part's own
+    line (`system:`, `- role: user`), so repeating its name would only add noise."""
     text = tokens_label(part.tokens, part.exact)
-    if part.parent is None:
-        text = f"{part.label}: {text}"
     if part.detail:
         text = f"{text} · {part.detail}"
     return text
