@@ -17,6 +17,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 WINDOW_S = 60.0
+# Float slack: a refill that lands a hair under one token must not turn into endless tiny sleeps.
+EPSILON = 1e-6
+MIN_SLEEP_S = 1e-3
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -51,11 +54,12 @@ class RateLimiter:
     def _wait_needed(self, now: float) -> float:
         self._refill(now)
         waits = [self._paused_until - now]
-        if self._tokens < 1.0:
+        if self._tokens < 1.0 - EPSILON:
             waits.append((1.0 - self._tokens) / self._rate)
         if len(self._sent) >= self.rpm:
             waits.append(self._sent[0] + WINDOW_S - now)
-        return max(0.0, *waits)
+        wait = max(0.0, *waits)
+        return max(wait, MIN_SLEEP_S) if wait > 0.0 else 0.0
 
     def paused_for(self) -> float:
         """Seconds left of a server-imposed pause (429), 0 when none."""
@@ -89,7 +93,7 @@ class RateLimiter:
                 now = self._clock()
                 wait = self._wait_needed(now)
                 if wait <= 0.0:
-                    self._tokens -= 1.0
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     self._sent.append(now)
                     return
                 changed = self._changed
