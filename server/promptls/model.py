@@ -148,6 +148,7 @@ class AttachmentRef:
     ref: str
     path: DataPath  # data path of the string naming it
     kind: str | None = None  # image | document | text | None (sniff)
+    title: str | None = None  # document title, from `{path, title}`
 
 
 @dataclass(slots=True)

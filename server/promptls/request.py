@@ -161,7 +161,7 @@ class _Builder:
     def attachments(self) -> list[tuple[dict[str, Any], Part]]:
         out = []
         for k, ref in enumerate(self.spec.attachments):
-            block, att = self.attachment_block(ref.ref, ref.path, ref.kind, {})
+            block, att = self.attachment_block(ref.ref, ref.path, ref.kind, {"title": ref.title} if ref.title else {})
             if block is None:
                 continue
             part = Part(f"attachments[{k}]", "attachment", f"attachment {ref.ref}", self.line_span(ref.path),

@@ -391,8 +391,9 @@ def _attachments(c: _Checker, data: dict[str, Any]) -> list[AttachmentRef]:
     refs: list[AttachmentRef] = []
     for k, item in enumerate(items):
         path: DataPath = ("attachments", k) if isinstance(raw, list) else ("attachments",)
-        kind = None
+        kind = title = None
         if isinstance(item, dict):
+            title = item.get("title") if isinstance(item.get("title"), str) else None
             c.unknown_keys(item, path, ("path", "title", "kind"), where=" in an attachment")
             kind = item.get("kind")
             if kind is not None and kind not in ("image", "document", "text"):
@@ -405,7 +406,7 @@ def _attachments(c: _Checker, data: dict[str, Any]) -> list[AttachmentRef]:
         if not isinstance(item, str) or not item.strip():
             c.wrong_type(path, "a file path (relative to this file) or a URL", item)
             continue
-        refs.append(AttachmentRef(item.strip(), path, kind))
+        refs.append(AttachmentRef(item.strip(), path, kind, title))
     return refs
 
 
