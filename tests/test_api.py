@@ -310,3 +310,14 @@ async def test_modes_and_settings(monkeypatch: pytest.MonkeyPatch, cache: CountC
     counter = make_counter(settings, cache)
     assert counter is not None and counter.state == "exact"
     await counter.aclose()
+
+
+async def test_count_total_makes_one_request_and_leaves_parts_estimated(fake_api: FakeAnthropic,
+                                                                        cache: CountCache) -> None:
+    counter = counter_for(fake_api, cache)
+    request = prompt()
+    estimate = rough_estimate(request)
+    counts = await asyncio.wait_for(counter.count_total(request, Info(), 2, estimate), 20)
+    assert fake_api.requests == 1
+    assert counts.total == count_request(request.body) and counts.exact
+    assert counts.parts == estimate.parts

@@ -145,11 +145,20 @@ class ApiCounter:
         The estimate should come from the estimator with `cache.correction(request.model)` applied,
         so calibration learns the ratio against the raw estimate.
         """
+        return await self._count(request, priority, estimate, on_update, with_parts=True)
+
+    async def count_total(self, request: CountRequest, info: _ModelInfo | None, priority: int,
+                          estimate: Counts) -> Counts:
+        """Only the exact total (one request at most); parts stay as estimated. For testData rows."""
+        return await self._count(request, priority, estimate, None, with_parts=False)
+
+    async def _count(self, request: CountRequest, priority: int, estimate: Counts,
+                     on_update: Callable[[Counts], None] | None, *, with_parts: bool) -> Counts:
         if self.disabled_reason:
             return _fallback(estimate, self.disabled_reason)
         plan = plan_request(request)
         run = _Run()
-        bodies = plan.bodies()
+        bodies = plan.bodies() if with_parts else plan.bodies()[:1]
         total_key = request_key(request.model, plan.total)
         await self._fetch(run, request.model, bodies[0][1], priority)
         total = run.answers.get(total_key)
@@ -160,8 +169,11 @@ class ApiCounter:
                                            "api" if run.requests else "cache", run.requests, run.cache_hits))
         for _label, body in bodies[1:]:
             await self._fetch(run, request.model, body, priority + 1)
-        parts, _missing = attribute(plan, request, estimate,
-                                    lambda b: run.answers.get(request_key(request.model, b)))
+        if with_parts:
+            parts, _missing = attribute(plan, request, estimate,
+                                        lambda b: run.answers.get(request_key(request.model, b)))
+        else:
+            parts = dict(estimate.parts)
         exact_total = total is not None
         counts = Counts(
             total=total + extra if total is not None else estimate.total,

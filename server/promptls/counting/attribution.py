@@ -15,9 +15,10 @@ What a part's number means:
   adds beyond a bare tool_use with `input: {}` / a bare tool_result for the same id).
 - a message: the sum of its blocks when its child parts cover its content (so editing one block
   costs one request), else what its content adds to a turn of its role.
-- a single tool: the tools group's exact number shared by the estimator's proportions (≈). Exact
-  per-tool numbers would need the group and the tool counted again on every tool edit (three
-  requests), breaking the two-requests-per-edit rule, so we keep the group exact and split it.
+- a single tool: the tools group's exact number, less the estimator's tool-use system prompt, shared
+  by the estimator's proportions (≈). Exact per-tool numbers would need the group and the tool
+  counted again on every tool edit (three requests), breaking the two-requests-per-edit rule, so
+  the group stays exact and is split.
 Turn framing and the stubs are not inside any part: they are the overhead (total − Σ top-level
 parts), clamped at zero.
 
@@ -282,19 +283,32 @@ def attribute(plan: Plan, request: CountRequest, estimate: Counts,
     for pid, kids in plan.sums.items():
         vals = [out.get(k) or guess(k) for k in kids]
         out[pid] = PartCount(sum(v.tokens for v in vals), all(v.exact for v in vals))
+    shared: dict[str, list[str]] = {}
     for pid, parent in plan.scaled.items():
-        group = out.get(parent)
-        if group is None or parent in missing:
-            out[pid] = guess(pid)
-            continue
-        stripped = plan.measures[parent].plus
-        exact_part = group.tokens - sum(guess(s).tokens for s in stripped)
-        est_part = (est[parent].tokens if parent in est else 0) - sum(guess(s).tokens for s in stripped)
-        mine = guess(pid).tokens
-        out[pid] = PartCount(round(mine * exact_part / est_part) if est_part > 0 else mine, False)
+        shared.setdefault(parent, []).append(pid)
+    for parent, kids in shared.items():
+        for pid, pc in _share(out.get(parent) if parent not in missing else None, parent, kids,
+                              plan.measures[parent].plus, guess).items():
+            out[pid] = pc
     for p in request.parts:
         out.setdefault(p.id, guess(p.id))
     return out, missing
+
+
+def _share(group: PartCount | None, parent: str, kids: list[str], stripped: tuple[str, ...],
+           guess: Callable[[str], PartCount]) -> dict[str, PartCount]:
+    """Split an exact group among its children by their estimates, after taking out what the
+    estimator puts outside the children (the tool-use system prompt), so a tool's share is its
+    definition, not a slice of the overhead."""
+    mine = {k: guess(k).tokens for k in kids}
+    if group is None:
+        return {k: PartCount(v, False) for k, v in mine.items()}
+    est_group = guess(parent).tokens - sum(guess(s).tokens for s in stripped)
+    est_kids = sum(mine.values())
+    exact_kids = group.tokens - sum(guess(s).tokens for s in stripped) - max(0, est_group - est_kids)
+    if exact_kids <= 0 or est_kids <= 0:
+        return {k: PartCount(v, False) for k, v in mine.items()}
+    return {k: PartCount(round(v * exact_kids / est_kids), False) for k, v in mine.items()}
 
 
 def overhead(total: int, parts: dict[str, PartCount], request: CountRequest) -> tuple[int, bool]:
