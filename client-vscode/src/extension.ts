@@ -262,11 +262,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       ext.output.info("workspace trusted: restarting with API access");
-      void ext.restart();
+      void (ext.running ? ext.restart() : ext.start());
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("promptls.server") && ext.running) {
-        void ext.restart();
+      // A new server path or interpreter is worth a fresh try, and a fresh message if it fails too.
+      if (e.affectsConfiguration("promptls.server")) {
+        void ext.userRestart();
       }
     }),
     vscode.workspace.onDidOpenTextDocument((doc) => {

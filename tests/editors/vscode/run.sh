@@ -147,7 +147,7 @@ export PROMPTLS_E2E_REPORT="$WORK/report.json"
 # reaches a closed loopback port. A real key from the caller's environment is not handed on.
 unset ANTHROPIC_API_KEY
 export ANTHROPIC_BASE_URL="http://127.0.0.1:9"
-log "starting code-server $("$CODE_SERVER" --version 2>/dev/null | head -1 | cut -d' ' -f1) on 127.0.0.1:$PORT"
+log "starting code-server $("$CODE_SERVER" --version 2>/dev/null | grep 'with Code' | cut -d' ' -f1) on 127.0.0.1:$PORT"
 "$CODE_SERVER" "${CS_ARGS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
   --disable-update-check "${TRUST_FLAGS[@]}" --disable-getting-started-override "$WS" \
   >"$WORK/code-server.log" 2>&1 &

@@ -53,5 +53,5 @@ else
   log "code-server present"
 fi
 
-XDG_CONFIG_HOME="$CACHE/xdg" "$E2E/node_modules/.bin/code-server" --version | head -1 | sed 's/^/[setup] code-server /'
+XDG_CONFIG_HOME="$CACHE/xdg" "$E2E/node_modules/.bin/code-server" --version | grep "with Code" | sed 's/^/[setup] code-server /' || true
 log "done in $((SECONDS - start)) s"
