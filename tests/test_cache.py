@@ -4,6 +4,8 @@ unwritable locations, several connections at once, and the estimator calibration
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,24 @@ def test_calibration_moves_toward_the_exact_ratio_and_is_clamped(tmp_path: Path)
     assert report["claude-sonnet-4-6"][0] == 6
     assert report["claude-sonnet-4-6"][1] == pytest.approx((5 * 100 / 11 + 10) / 6)
     assert report["claude-opus-4-8"] == (3, pytest.approx(80.0))
+
+
+def test_several_processes_write_at_once(tmp_path: Path) -> None:
+    """Two CLIs/servers filling the same cache concurrently: no crash, no lost rows."""
+    script = (
+        "import sys; from pathlib import Path; from promptls.counting.cache import CountCache\n"
+        "c = CountCache(Path(sys.argv[1]))\n"
+        "for i in range(150): c.put(f'{sys.argv[2]}-{i}', i); c.get(f'{sys.argv[2]}-{i // 2}')\n"
+        "c.record_calibration('m', 110, 100, 100)\n"
+        "print(c.location)\n"
+    )
+    path = tmp_path / FILE_NAME
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "server")}
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), name], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for name in ("a", "b", "c")]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert all(out.strip() == str(path) for out, _ in outs)
+    cache = CountCache(path)
+    assert len(cache) == 450
+    assert cache.calibration_report()[0][:2] == ("m", 3)

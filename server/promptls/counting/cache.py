@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,7 @@ class CountCache:
         self.max_rows = max_rows
         self.warning: str | None = None
         self.location = "memory"
+        self._lock = threading.RLock()  # the engine may call from a worker thread; one statement at a time
         self._db = self._open()
 
     # -- opening and recovery ------------------------------------------------------------------
@@ -97,7 +99,7 @@ class CountCache:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise sqlite3.OperationalError(f"cannot create {path.parent}: {exc.strerror}") from exc
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         try:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode=WAL")
@@ -114,7 +116,7 @@ class CountCache:
         self.warning = why
         log.warning("%s", why)
         self.location = "memory"
-        db = sqlite3.connect(":memory:", isolation_level=None)
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         db.executescript(_SCHEMA)
         return db
 
@@ -126,7 +128,7 @@ class CountCache:
                 with contextlib.suppress(OSError):
                     src.replace(Path(f"{self.path}.corrupt-{stamp}{suffix}"))
 
-    def _recover(self, exc: sqlite3.DatabaseError) -> None:
+    def _recover(self, exc: sqlite3.Error) -> None:
         """Called when a query fails: corruption → recreate; anything else → memory."""
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
@@ -138,21 +140,18 @@ class CountCache:
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Execute with one recovery attempt; a still-locked database is skipped (returns [])."""
-        for attempt in range(2):
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.OperationalError as exc:
-                if _is_locked(exc):
-                    log.debug("cache busy, skipped: %s", exc)
-                    return []
-                if attempt:
-                    return []
-                self._recover(exc)
-            except sqlite3.DatabaseError as exc:
-                if attempt:
-                    return []
-                self._recover(exc)
-        return []
+        with self._lock:
+            for attempt in range(2):
+                try:
+                    return self._db.execute(sql, params).fetchall()
+                except sqlite3.Error as exc:
+                    if _is_locked(exc):
+                        log.debug("cache busy, skipped: %s", exc)
+                        return []
+                    if attempt:
+                        return []
+                    self._recover(exc)
+            return []
 
     # -- counts --------------------------------------------------------------------------------
 
@@ -184,17 +183,13 @@ class CountCache:
             return
         ratio = exact / raw_estimate
         err = abs(shown_estimate - exact) / exact * 100.0
-        rows = self._run("SELECT n, ratio, abs_err_pct FROM calibration WHERE model = ?", (model,))
-        if rows:
-            n, old_ratio, old_err = rows[0]
-            weight = 1.0 / min(n + 1, CALIBRATION_WINDOW)
-            ratio = old_ratio + (ratio - old_ratio) * weight
-            err = old_err + (err - old_err) / (n + 1)
-            n += 1
-        else:
-            n = 1
-        self._run("INSERT OR REPLACE INTO calibration (model, n, ratio, abs_err_pct) VALUES (?, ?, ?, ?)",
-                  (model, n, ratio, err))
+        # One statement, so concurrent processes never lose an update.
+        self._run(
+            "INSERT INTO calibration (model, n, ratio, abs_err_pct) VALUES (?, 1, ?, ?) "
+            "ON CONFLICT(model) DO UPDATE SET n = n + 1, "
+            "ratio = ratio + (excluded.ratio - ratio) / min(n + 1, ?), "
+            "abs_err_pct = abs_err_pct + (excluded.abs_err_pct - abs_err_pct) / (n + 1)",
+            (model, ratio, err, CALIBRATION_WINDOW))
 
     def correction(self, model: str) -> float:
         """Factor to multiply the offline estimate by (1.0 when nothing is known yet)."""
