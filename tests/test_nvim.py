@@ -3,6 +3,7 @@ its budget and must show per-part inlay hints (rendered) and the budget warning.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -35,5 +36,7 @@ def test_neovim_shows_hints_and_budget_warning() -> None:
     assert proc.returncode == 0, out
     assert "PASS" in out, out
     rendered = next(line for line in out.splitlines() if line.startswith("RENDERED "))
-    assert "Σ ≈" in rendered and "system: ≈" in rendered  # drawn in the buffer, estimates marked
+    marks = {m["row"]: m["text"] for m in json.loads(rendered.removeprefix("RENDERED "))}
+    # Drawn in the buffer, estimates marked: the total on line 1, the system prompt's count on `system:`.
+    assert marks[0].startswith("Σ ≈ ") and marks[2].startswith("≈ ") and marks[2].endswith(" tok")
     print(f"neovim check took {elapsed:.2f}s\n{out}")

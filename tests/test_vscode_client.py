@@ -66,12 +66,13 @@ def test_commands_are_contributed() -> None:
 @pytest.mark.editor
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("PROMPTLS_VSCODE_E2E") != "1", reason="set PROMPTLS_VSCODE_E2E=1 (needs setup.sh)")
-def test_real_vscode_shows_token_hints_budget_diagnostic_and_status(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [[], ["--untrusted"]], ids=["trusted", "restricted-mode-offline"])
+def test_real_vscode_shows_token_hints_budget_diagnostic_and_status(tmp_path: Path, flags: list[str]) -> None:
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed")
     shot = tmp_path / "vscode.png"
     run = subprocess.run(
-        [str(REPO / "tests" / "editors" / "vscode" / "run.sh"), "--screenshot", str(shot)],
+        [str(REPO / "tests" / "editors" / "vscode" / "run.sh"), "--screenshot", str(shot), *flags],
         capture_output=True,
         text=True,
         timeout=600,
