@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import re
 import time
@@ -211,9 +212,10 @@ class ApiCounter:
             return self.disabled_reason
         now = self._clock()
         if now < self._rate_limited_until:
-            return f"rate-limited: showing estimates, retrying in {self._rate_limited_until - now:.0f}s"
+            return f"rate-limited: showing estimates, retrying in {math.ceil(self._rate_limited_until - now)}s"
         if now < self._retry_at:
-            return f"{self.last_error or 'API unavailable'}; showing estimates, retrying in {self._retry_at - now:.0f}s"
+            left = math.ceil(self._retry_at - now)
+            return f"{self.last_error or 'API unavailable'}; showing estimates, retrying in {left}s"
         return None
 
     async def _fetch(self, run: _Run, model: str, body: Body, priority: int) -> None:
@@ -274,7 +276,7 @@ class ApiCounter:
             self._rate_limited_until = self._clock() + wait
             self.limiter.pause_until(self._rate_limited_until)
             log.info("count_tokens rate-limited; pausing %.1fs", wait)
-            raise _Stop(f"rate-limited: showing estimates, retrying in {wait:.0f}s") from None
+            raise _Stop(f"rate-limited: showing estimates, retrying in {math.ceil(wait)}s") from None
         except anthropic.APIStatusError as exc:
             self.stats.errors += 1
             if exc.status_code >= 500 or exc.status_code == 408:
@@ -298,7 +300,7 @@ class ApiCounter:
         self._retry_at = self._clock() + delay
         self.last_error = self.scrub(why)
         log.info("%s; backing off %.0fs", self.last_error, delay)
-        return f"{self.last_error}; showing estimates, retrying in {delay:.0f}s"
+        return f"{self.last_error}; showing estimates, retrying in {math.ceil(delay)}s"
 
 
 class _BadRequest(Exception):
