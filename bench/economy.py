@@ -22,7 +22,7 @@ from lspclient import LspClient
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.fakeapi import CANARY_KEY, FakeAnthropic  # noqa: E402
+from tests.fakeapi import CANARY_KEY, FakeAnthropic
 
 FAST_RPM = 1_000_000
 SETTLE_S = 0.5

@@ -11,11 +11,12 @@ import io
 import random
 from pathlib import Path
 
-WORDS = ("the revenue report quarter analyst growth margin customer churn forecast pipeline model "
+_VOCABULARY = ("the revenue report quarter analyst growth margin customer churn forecast pipeline model "
          "budget region product launch pricing segment cohort retention survey support ticket "
          "latency outage release roadmap hiring vendor contract renewal invoice audit risk policy "
          "summary compare explain list draft review careful concise table chart figure appendix "
-         "Überblick naïve café 2024 Q3 €1.2M 17% (see p.4) — «quoted» ½ x² ✓").split()
+         "Überblick naïve café 2024 Q3 €1.2M 17% (see p.4) — «quoted» ½ x² ✓")
+WORDS = _VOCABULARY.split()
 
 
 def sentence(rng: random.Random, words: int) -> str:

@@ -24,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import economy  # noqa: E402
-import latency  # noqa: E402
-import scale  # noqa: E402
-import startup  # noqa: E402
+import economy
+import latency
+import scale
+import startup
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -79,7 +79,8 @@ def machine() -> str:
     commit = _version(["git", "-C", str(latency.REPO), "rev-parse", "--short", "HEAD"])
     peer = "not installed (npm ci in bench/)"
     if (exe := latency.node()) and latency.YLS.is_file():
-        peer = f"yaml-language-server {_version([exe, str(latency.YLS), '--version'])} on node {_version([exe, '--version'])}"
+        yls = _version([exe, str(latency.YLS), "--version"])
+        peer = f"yaml-language-server {yls} on node {_version([exe, '--version'])}"
     return "\n".join([
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}",
         f"- machine: {cpu}, {os.cpu_count()} cores, {mem:,} MB RAM, {platform.platform()}",
