@@ -128,7 +128,8 @@ class _Builder:
     # -- positions ---------------------------------------------------------------------------------
 
     def pos(self, mark: Any) -> Pos:
-        if self.yaml_lines_ok:
+        # libyaml's end-of-stream mark sits on a virtual line after text without a final newline.
+        if self.yaml_lines_ok and mark.index < len(self.text):
             return Pos(mark.line, mark.column)
         return self.lines.pos(mark.index)
 
