@@ -6,6 +6,7 @@ is a separate step so the LSP can show the estimate at once and the exact count 
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,9 +150,11 @@ def read_prompt_file(path: Path) -> tuple[str | None, list[Finding]]:
     except OSError as exc:
         return None, [Finding("file-unreadable", f"cannot read file: {exc.strerror or exc}", Severity.ERROR,
                               FILE_START, str(path), blocking=True)]
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
+        raw = raw[bom:]  # positions count from the text's first character, as the editor shows it
         before = raw[: exc.start]
         line = before.count(b"\n")
         col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace"))
