@@ -34,6 +34,8 @@ log = logging.getLogger("promptls.lsp")
 PRIORITY_EDITING = 0
 PRIORITY_BACKGROUND = 2
 POLL_INTERVAL_S = 2.0
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 60.0
 PULL_WAIT_S = 3.0
 STATUS_CHANGED = "promptls/statusChanged"
 FILE_STATUS = "promptls/fileStatus"
@@ -58,6 +60,7 @@ class PromptServer(LanguageServer):
         self.indexing = False
         self._polling = False
         self._api_warned = False
+        self._retry_s: dict[str, float] = {}
 
     # -- errors -------------------------------------------------------------------------------------
 
@@ -185,6 +188,21 @@ class PromptServer(LanguageServer):
                              report=report, config=result.config, state=state, analysis=analysis,
                              attachments=result.attachments, api_error=counts.error,
                              estimate=result.estimate, estimate_variants=result.estimate_variants))
+        self.retry_if_transient(result, counter, counts.exact)  # last: it replaces this run's task
+
+    def retry_if_transient(self, result: DocResult, counter: Any, exact: bool) -> None:
+        """An open document whose exact count failed for a passing reason (429, outage, timeout) is
+        counted again once the counter may send, so exact numbers come back without another edit."""
+        if exact or result.version is None:
+            self._retry_s.pop(result.uri, None)
+            return
+        if getattr(counter, "disabled_reason", None) or getattr(counter, "state", "") not in (RATE_LIMITED, ERROR):
+            return
+        backoff = self._retry_s.get(result.uri, RETRY_FIRST_S / 2) * 2
+        self._retry_s[result.uri] = min(backoff, RETRY_MAX_S)
+        limiter = getattr(counter, "limiter", None)
+        paused = limiter.paused_for() if limiter is not None else 0.0
+        self.schedule(result.uri, max(paused + 0.05, self._retry_s[result.uri]))
 
     async def variant_totals(self, result: DocResult, counter: Any, priority: int) -> list[tuple[int, Any]]:
         """Exact totals per testData row when the counter can count totals alone, else the estimates."""
@@ -499,6 +517,7 @@ def create_server(mode: str | None = None) -> PromptServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PromptServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls._retry_s.pop(params.text_document.uri, None)  # an edit is a fresh attempt: retries start short
         ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
