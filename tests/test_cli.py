@@ -125,3 +125,63 @@ def test_hints_hidden_by_default_in_check(tmp_path: Path) -> None:
     loud = run("check", "--show-hints", ".", cwd=tmp_path)
     assert quiet.returncode == 0 and "unknown-key" not in quiet.stdout
     assert "unknown-key" in loud.stdout
+
+
+def _api_env(fake) -> dict:
+    return {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": fake.key,
+            "PROMPTLS_CACHE_DIR": os.environ["PROMPTLS_CACHE_DIR"]}
+
+
+def test_count_with_api_is_exact_then_cached_then_two_requests_per_edit(fake_api, tmp_path: Path) -> None:
+    from tests.fakeapi import count_request
+
+    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
+    prompt = tmp_path / "a.prompt.yaml"
+    prompt.write_text("model: claude-sonnet-4-6\nsystem: You are terse.\nmessages:\n"
+                      "  - role: user\n    content: What is a token?\n"
+                      "  - role: assistant\n    content: A piece of text.\n"
+                      "  - role: user\n    content: How many in this sentence?\n")
+    env = _api_env(fake_api)
+    first = run("count", "--format", "json", ".", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    (f,) = data["files"]
+    assert f["exact"] is True and f["source"] == "api"
+    assert f["total"] == count_request(fake_api.bodies[0])  # the endpoint's own answer, unchanged
+    assert all(p["exact"] for p in f["parts"])
+    assert sum(p["tokens"] for p in f["parts"] if p["parent"] is None) + f["overhead"] == f["total"]
+    assert data["api"]["requests"] == fake_api.requests > 0
+
+    fake_api.reset_counters()
+    again = run("count", "--format", "json", ".", cwd=tmp_path, env=env)
+    assert json.loads(again.stdout)["files"][0]["total"] == f["total"]
+    assert fake_api.requests == 0
+
+    prompt.write_text(prompt.read_text().replace("How many in this sentence?", "How many tokens are in this one?"))
+    edited = run("count", "--format", "json", ".", cwd=tmp_path, env=env)
+    assert json.loads(edited.stdout)["files"][0]["exact"] is True
+    assert 1 <= fake_api.requests <= 2
+    for out in (first, again, edited):
+        assert fake_api.key not in out.stdout + out.stderr
+
+
+def test_text_output_says_exact_and_counts_requests(fake_api, tmp_path: Path) -> None:
+    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
+    (tmp_path / "a.prompt.yaml").write_text("messages:\n  - role: user\n    content: Hello, Claude\n")
+    out = run("count", "-v", ".", cwd=tmp_path, env=_api_env(fake_api))
+    assert out.returncode == 0, out.stderr
+    assert "exact (count_tokens)" in out.stdout and "≈" not in out.stdout.split("overhead")[0]
+    assert f"{fake_api.requests} requests, 0 from cache" in out.stdout
+    assert "estimator accuracy against exact counts" in out.stdout
+
+
+def test_rejected_key_falls_back_to_estimates_with_one_message(fake_api, tmp_path: Path) -> None:
+    (tmp_path / "promptls.toml").write_text("")
+    (tmp_path / "a.prompt.yaml").write_text("messages:\n  - role: user\n    content: Hello\n")
+    (tmp_path / "b.prompt.yaml").write_text("messages:\n  - role: user\n    content: Bye\n")
+    env = {**_api_env(fake_api), "ANTHROPIC_API_KEY": "sk-ant-wrong-key-0123456789"}
+    out = run("check", ".", cwd=tmp_path, env=env)
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    assert (out.stdout + out.stderr).count("refused the key") == 1
+    assert "sk-ant-wrong-key-0123456789" not in out.stdout + out.stderr
+    assert fake_api.requests == 1

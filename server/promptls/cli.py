@@ -193,7 +193,10 @@ def _run_engine(files: list[Path], config: Config) -> tuple[list[FileReport], di
                 reports[i] = make_report(a, counts, config, variants)
                 progress.step()
 
-        await asyncio.gather(*(one(i, a) for i, a in enumerate(analyses) if a is not None))
+        todo = [(i, a) for i, a in enumerate(analyses) if a is not None]
+        if todo:  # one file first: a rejected key or a 429 is then known before the rest start
+            await one(*todo[0])
+        await asyncio.gather(*(one(i, a) for i, a in todo[1:]))
         await counter.aclose()
 
     asyncio.run(exact_all())
@@ -224,11 +227,14 @@ def _open_cache() -> Any:
 
 
 def _count_or_check(args: argparse.Namespace) -> int:
+    import logging
+
     from .catalog import CATALOG_DATE
     from .model import Severity
     from .render import annotations, jsonreport, table
     from .workspace import summarize
 
+    logging.basicConfig(level=logging.WARNING if args.verbose else logging.ERROR, format="promptls: %(message)s")
     files, config = _files(args)
     reports, api = _run_engine(files, config)
     ws = summarize(reports, config)
@@ -252,21 +258,27 @@ def _count_or_check(args: argparse.Namespace) -> int:
         print(table.workspace_line(ws))
         print(table.api_line(ws, config.mode, api["state"]))
     else:
-        seen_ws = set()
+        seen: set[tuple[str, str]] = set()
         for r in ws.files:
             for f in r.findings:
                 if f.severity > min_sev:
                     continue
-                if f.code == "workspace-budget-exceeded":
-                    if f.code in seen_ws:
+                if f.code in ("workspace-budget-exceeded", "api-error"):  # one line, not one per file
+                    key = (f.code, f.message.split("; this file:")[0])
+                    if key in seen:
                         continue
-                    seen_ws.add(f.code)
+                    seen.add(key)
                 print(table.finding_line(r.path, f))
         print(table.workspace_line(ws))
         if api["state"] != "offline":
             print(table.api_line(ws, config.mode, api["state"]))
-    if args.verbose and api.get("cache") is not None and fmt == "text":
-        _print_calibration(api["cache"])
+    counter, cache = api.get("counter"), api.get("cache")
+    if counter is not None and counter.disabled_reason and fmt != "text":
+        print(f"promptls: {counter.disabled_reason}", file=sys.stderr)
+    if cache is not None and getattr(cache, "warning", None):
+        print(f"promptls: {cache.warning}", file=sys.stderr)
+    if args.verbose and cache is not None and fmt == "text":
+        _print_calibration(cache)
     if any(not r.valid for r in ws.files):
         return EXIT_INVALID
     if args.command == "check" and any(r.over_budget for r in ws.files):
