@@ -173,8 +173,10 @@ def rate_limit(work: Path, fake: TimedFake, rpm: int, seconds: float) -> dict[st
         proc.wait(timeout=10)
     stamps = sorted(fake.stamps)
     span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
+    tightest = min((stamps[i + rpm] - stamps[i] for i in range(len(stamps) - rpm)), default=None)
     return {"rpm": rpm, "seconds": seconds, "requests": len(stamps), "span_s": span,
-            "max_60s": max_in_window(stamps, 60.0), "max_1s": max_in_window(stamps, 1.0)}
+            "max_60s": max_in_window(stamps, 60.0), "max_1s": max_in_window(stamps, 1.0),
+            "tightest_over_limit_s": tightest}
 
 
 def with_fake(fn: Callable[[TimedFake], Any]) -> Any:

@@ -85,7 +85,8 @@ def machine() -> str:
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}",
         f"- machine: {cpu}, {os.cpu_count()} cores, {mem:,} MB RAM, {platform.platform()}",
         f"- Python {platform.python_version()}, promptls at commit {commit}",
-        f"- peer: {peer}"])
+        f"- peer: {peer}",
+        f"- load average at start (1/5/15 min): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}"])
 
 
 def t1(data: dict[str, Any]) -> str:
@@ -128,6 +129,8 @@ def t3(editor: dict[str, Any], ws: dict[str, Any], rpm: dict[str, Any]) -> str:
         [f"most requests in any 60 s, limit {rpm['rpm']} rpm, {rpm['requests']} requests over "
          f"{rpm['span_s']:.0f} s", rpm["max_60s"], f"≤ {rpm['rpm']}: {verdict(rpm['max_60s'] <= rpm['rpm'])}"],
         ["most requests in any 1 s (burst) at that limit", rpm["max_1s"], "—"],
+        [f"shortest span holding {rpm['rpm'] + 1} requests (limit + 1)",
+         "—" if rpm["tightest_over_limit_s"] is None else f"{rpm['tightest_over_limit_s']:.3f} s", "≥ 60 s"],
     ]
     return table("3. API economy (count_tokens requests against the fake endpoint)",
                  ["scenario", "requests", "target"], rows)
@@ -233,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             emit(t6(econ, scs))
         finally:
             fake.stop()
+    emit(f"Load average at the end (1/5/15 min): {' / '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     out = args.out or OUT
     out.mkdir(parents=True, exist_ok=True)
     stem = "short" if args.short else "full"
