@@ -135,16 +135,19 @@ class _Builder:
             pid = f"messages[{i}]"
             part = Part(pid, "message", f"{m.role} #{i + 1}", self.line_span(m.path), None, role=m.role)
             self.parts.append(part)
+            first_kid = len(self.parts)
             content = self.content(m, pid)
+            kids = [p for p in self.parts[first_kid:] if p.parent == pid]  # not all parts: 10k messages stay linear
             if m.role == "user" and not first_user_done and first_user_extra:
                 first_user_done = True
                 blocks = [b for b, _ in first_user_extra]
                 for _, apart in first_user_extra:
                     apart.parent = pid
+                    kids.append(apart)
                 content = blocks + ([{"type": "text", "text": content}] if isinstance(content, str) else content)
             message = {"role": m.role, "content": content}
             part.fragment = message
-            part.api_ok = all(p.api_ok for p in self.parts if p.parent == pid)
+            part.api_ok = all(p.api_ok for p in kids)
             out.append(message)
         return out
 
