@@ -15,7 +15,7 @@ from . import budget, catalog
 from .attachments import load_attachment
 from .config import Config
 from .counting.estimate import estimate
-from .document import parse_document
+from .document import parse_document, position_of
 from .limits import request_limit_findings
 from .model import (
     FILE_START,
@@ -155,11 +155,11 @@ def read_prompt_file(path: Path) -> tuple[str | None, list[Finding]]:
         text = raw[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
         raw = raw[bom:]  # positions count from the text's first character, as the editor shows it
-        before = raw[: exc.start]
-        line = before.count(b"\n")
-        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace"))
+        before = raw[: exc.start].decode("utf-8")  # valid up to the first bad byte
+        at = position_of(before, len(before))  # \r and \r\n end lines too, as in the editor
         return None, [Finding("file-not-utf8", f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded",
-                              Severity.ERROR, Span.at(line, col, line, col + 1), str(path), blocking=True)]
+                              Severity.ERROR, Span.at(at.line, at.col, at.line, at.col + 1), str(path),
+                              blocking=True)]
     return text, []
 
 
