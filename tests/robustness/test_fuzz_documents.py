@@ -176,6 +176,7 @@ def test_arbitrary_text(workspace: Path, text: str) -> None:
                      st.builds(lambda a, b: a + b, st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b""]),
                                st.binary(max_size=50))))
 @example(raw=b"\xef\xbb\xbf\n\x80")  # found by the long run: the BOM shifted the reported byte and column
+@example(raw=b"\r\x80")  # found by the long run: a lone \r ends a line in the editor
 def test_arbitrary_bytes_from_disk(workspace: Path, raw: bytes) -> None:
     path = workspace / "bytes.prompt.yaml"
     path.write_bytes(raw)
