@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from promptls.counting.ratelimit import RateLimiter
+from promptls.counting.ratelimit import GUARD_S, RateLimiter
 
 
 class FakeClock:
@@ -36,8 +36,10 @@ async def test_never_more_than_rpm_in_any_sixty_seconds(rpm: int) -> None:
     for i, start in enumerate(stamps):
         in_window = [t for t in stamps[i:] if t < start + 60.0]
         assert len(in_window) <= rpm
-    # ...and it is not needlessly slow: after the initial burst it runs at the full rate.
-    assert stamps[-1] - stamps[0] <= (n - limiter.capacity) / rpm * 60.0 + 1.0
+    # ...and it is not needlessly slow: after the initial burst it runs at the full rate, less the
+    # guard second per window that absorbs network jitter.
+    windows = n // rpm + 1
+    assert stamps[-1] - stamps[0] <= (n - limiter.capacity) / rpm * 60.0 + 1.0 + windows * GUARD_S
 
 
 async def test_a_burst_is_served_at_once_up_to_the_bucket() -> None:
