@@ -22,6 +22,7 @@ PROMPTS = {f"p{i}.prompt.yaml": f"messages:\n  - role: user\n    content: Questi
 def workspace(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     (root / ".git").mkdir(parents=True)
+    (root / "promptls.toml").write_text("requests_per_minute = 6000\n", encoding="utf-8")  # not what we test here
     for name, text in PROMPTS.items():
         (root / name).write_text(text, encoding="utf-8")
     return root
