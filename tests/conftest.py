@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 pytest_plugins = ["tests.conftest_api"]
+
+# Every promptls process the tests start (CLI, servers, editors) caches in a throwaway folder, never in
+# the user's cache directory; tests that need their own cache set PROMPTLS_CACHE_DIR themselves.
+os.environ.setdefault("PROMPTLS_CACHE_DIR", tempfile.mkdtemp(prefix="promptls-test-cache-"))
 
 # Tests that drive a real editor. Locally they skip when the editor is missing; in CI
 # (PROMPTLS_REQUIRE_EDITORS=1, set by .ci/run after installing them) a skip is a failure.

@@ -152,6 +152,17 @@ class _Progress:
 
 def _run_engine(files: list[Path], config: Config) -> tuple[list[FileReport], dict[str, Any]]:
     """Offline estimates for every file, then exact counts when the API is usable."""
+    from .counting.estimate import flush_store, use_store
+    from .counting.textcache import open_default
+
+    use_store(open_default())  # text counted by an earlier run is not tokenized again
+    try:
+        return _run_engine_with_store(files, config)
+    finally:
+        flush_store()
+
+
+def _run_engine_with_store(files: list[Path], config: Config) -> tuple[list[FileReport], dict[str, Any]]:
     from .engine import analyze_text, estimate_counts, estimate_variants, make_report, read_prompt_file
     from .model import FileReport
 

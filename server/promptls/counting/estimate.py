@@ -32,6 +32,7 @@ import ctok
 from ..catalog import ModelInfo
 from ..model import Attachment, CountRequest, Counts, Part, PartCount
 from . import framing
+from .textcache import TextCountStore, text_key
 
 CHUNK_CHARS = 16_384
 _MAX_CHUNK_CHARS = 4 * CHUNK_CHARS
@@ -100,8 +101,15 @@ def clear_caches() -> None:
 
 @functools.cache
 def message_frame(tokenizer: str) -> int:
-    """ctok's measured one-user-message frame for this tokenizer (v3: 7, v4.7: 11, v4.8: 6)."""
-    return sum(1 for tok in ctok.tokenize("a", tokenizer) if tok == "⟨pad⟩")
+    """ctok's measured one-user-message frame for this tokenizer (v3: 7, v4.7: 11, v4.8: 6).
+    Kept in the store too, so a run whose texts are all remembered never loads ctok's vocabulary."""
+    key = text_key(tokenizer, "\0message-frame")
+    if _STORE is not None and (n := _STORE.get(key)) is not None:
+        return n
+    n = sum(1 for tok in ctok.tokenize("a", tokenizer) if tok == "⟨pad⟩")
+    if _STORE is not None:
+        _STORE.put(key, n)
+    return n
 
 
 def warm_up(tokenizers: Iterable[str] = ("3.0",)) -> None:
@@ -115,17 +123,39 @@ def _heuristic(text: str, tokenizer: str) -> int:
     return math.ceil(len(text.encode("utf-8", "surrogatepass")) / framing.BYTES_PER_TOKEN.get(tokenizer, 3.5))
 
 
+_STORE: TextCountStore | None = None
+
+
+def use_store(store: TextCountStore | None) -> None:
+    """Remember text counts across runs in `store` (the CLI and the server open one; tests don't)."""
+    global _STORE
+    _STORE = store
+
+
+def flush_store() -> None:
+    """Write remembered counts now (end of a CLI run, server shutdown)."""
+    if _STORE is not None:
+        _STORE.flush()
+
+
 def _count(text: str, tokenizer: str) -> int:
-    """Content tokens of one piece of text, memoised by (text or its digest, tokenizer)."""
+    """Content tokens of one piece of text, memoised by (text or its digest, tokenizer) in memory
+    and, when a store is in use, on disk."""
     key = (text if len(text) <= _SHORT_KEY_CHARS
            else hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), tokenizer)
     hit = _TEXT_CACHE.get(key)
     if hit is not None:
         return hit
-    try:
-        n = max(0, ctok.token_count(text, tokenizer) - message_frame(tokenizer))
-    except Exception:  # ctok is total on str; this only guards against a future regression
-        n = _heuristic(text, tokenizer)
+    store = _STORE
+    stored_key = text_key(tokenizer, text) if store is not None else b""
+    n = store.get(stored_key) if store is not None else None
+    if n is None:
+        try:
+            n = max(0, ctok.token_count(text, tokenizer) - message_frame(tokenizer))
+        except Exception:  # ctok is total on str; this only guards against a future regression
+            n = _heuristic(text, tokenizer)
+        if store is not None:
+            store.put(stored_key, n)
     _TEXT_CACHE.put(key, n)
     return n
 

@@ -411,9 +411,11 @@ def _prewarm(with_api: bool) -> None:
     try:
         _import_engine(with_api)
         from ..config import Config
-        from ..counting.estimate import warm_up
+        from ..counting.estimate import use_store, warm_up
+        from ..counting.textcache import open_default
         from ..engine import analyze_text, estimate_counts
 
+        use_store(open_default())  # text seen in an earlier session is not tokenized again
         warm_up()
         config = Config(root=Path.cwd())
         estimate_counts(analyze_text("messages: [{role: user, content: hi}]\n", Path("warm.prompt.yaml"), config),
@@ -604,6 +606,9 @@ def create_server(mode: str | None = None) -> PromptServer:
     async def shutdown(ls: PromptServer, params: Any) -> None:
         ls.scheduler.shutdown()
         await ls.counters.aclose()
+        from ..counting.estimate import flush_store
+
+        flush_store()
 
     return server
 

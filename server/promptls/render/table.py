@@ -83,7 +83,8 @@ def workspace_line(ws: WorkspaceReport) -> str:
     budget = f" / budget {ws.budget:,}" if ws.budget else ""
     invalid = sum(1 for r in ws.files if not r.valid)
     bad = f", {invalid} invalid" if invalid else ""
-    return f"workspace: {tok(ws.total, ws.exact)} input tokens in {len(ws.files)} file{'' if len(ws.files) == 1 else 's'}{budget}{bad}"
+    files = f"{len(ws.files)} file{'' if len(ws.files) == 1 else 's'}"
+    return f"workspace: {tok(ws.total, ws.exact)} input tokens in {files}{budget}{bad}"
 
 
 def api_line(ws: WorkspaceReport, mode: str, state: str) -> str:
