@@ -185,3 +185,20 @@ def test_rejected_key_falls_back_to_estimates_with_one_message(fake_api, tmp_pat
     assert (out.stdout + out.stderr).count("refused the key") == 1
     assert "sk-ant-wrong-key-0123456789" not in out.stdout + out.stderr
     assert fake_api.requests == 1
+
+
+def test_check_with_api_asks_one_total_per_file(fake_api, tmp_path: Path) -> None:
+    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.prompt.yaml").write_text(
+            f"system: Be brief.\nmessages:\n  - role: user\n    content: Question {name}?\n"
+            "  - role: assistant\n    content: Answer.\n  - role: user\n    content: Why?\nbudget: 5\n")
+    out = run("check", "--format", "json", ".", cwd=tmp_path, env=_api_env(fake_api))
+    assert out.returncode == 1, out.stderr  # each file's exact total is over its budget of 5
+    data = json.loads(out.stdout)
+    assert fake_api.requests == 3
+    assert all(f["exact"] and not any(p["exact"] for p in f["parts"]) for f in data["files"])
+    fake_api.reset_counters()
+    out = run("check", "--exact-parts", "--format", "json", ".", cwd=tmp_path, env=_api_env(fake_api))
+    assert fake_api.requests > 3  # totals come from the cache; parts cost their own requests
+    assert all(p["exact"] for f in json.loads(out.stdout)["files"] for p in f["parts"])

@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     common(check)
     check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
     check.add_argument("--show-hints", action="store_true", help="print hint-level findings too")
+    check.add_argument("--exact-parts", action="store_true",
+                       help="with the API, attribute every part exactly (about 1 request per part instead of 1 per "
+                            "file; budgets only need totals)")
 
     schema = sub.add_parser("schema", help="print the JSON Schema of prompt files")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
@@ -150,19 +153,21 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _run_engine(files: list[Path], config: Config) -> tuple[list[FileReport], dict[str, Any]]:
+def _run_engine(files: list[Path], config: Config, parts: bool) -> tuple[list[FileReport], dict[str, Any]]:
     """Offline estimates for every file, then exact counts when the API is usable."""
     from .counting.estimate import flush_store, use_store
     from .counting.textcache import open_default
 
     use_store(open_default())  # text counted by an earlier run is not tokenized again
     try:
-        return _run_engine_with_store(files, config)
+        return _run_engine_with_store(files, config, parts)
     finally:
         flush_store()
 
 
-def _run_engine_with_store(files: list[Path], config: Config) -> tuple[list[FileReport], dict[str, Any]]:
+def _run_engine_with_store(files: list[Path], config: Config, parts: bool
+                           ) -> tuple[list[FileReport], dict[str, Any]]:
+    """`parts=False` asks the API for each file's total only (1 request per file, parts estimated)."""
     from .engine import analyze_text, estimate_counts, estimate_variants, make_report, read_prompt_file
     from .model import FileReport
 
@@ -199,7 +204,8 @@ def _run_engine_with_store(files: list[Path], config: Config) -> tuple[list[File
             async with sem:
                 corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
                 est = estimate_counts(a, config, corr)
-                counts = await exact_counts(a, counter, 0, est)
+                counts = (await exact_counts(a, counter, 0, est) if parts
+                          else await counter.count_total(a.request, a.info, 0, est) if a.request else None)
                 variants = await exact_variant_totals(a, counter, 1) if a.variants else []
                 reports[i] = make_report(a, counts, config, variants)
                 progress.step()
@@ -247,7 +253,7 @@ def _count_or_check(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING if args.verbose else logging.ERROR, format="promptls: %(message)s")
     files, config = _files(args)
-    reports, api = _run_engine(files, config)
+    reports, api = _run_engine(files, config, parts=args.command == "count" or args.exact_parts)
     ws = summarize(reports, config)
     for r in ws.files:
         r.path = _display(Path(r.path))
