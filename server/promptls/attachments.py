@@ -42,7 +42,6 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from PIL import Image
-from pypdf import PdfReader
 
 from .limits import MAX_IMAGE_BASE64_BYTES, MAX_IMAGE_EDGE, MAX_REQUEST_BYTES, MiB, base64_size
 from .model import FILE_START, Attachment, Finding, Severity, Span
@@ -286,6 +285,8 @@ def _measure_image(att: Attachment, data: bytes, media: str) -> None:
 def _measure_pdf(att: Attachment, data: bytes) -> None:
     """Page count and text, with the extraction bounded in pages, characters and time."""
     try:
+        from pypdf import PdfReader  # ~50 ms to import: only when a PDF is read
+
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             att.findings.append(_finding(
