@@ -239,8 +239,14 @@ class ApiCounter:
             return
         run.requests += 1
         self.stats.requests += 1
+        send = asyncio.ensure_future(self._send(body))
         try:
-            tokens = await self._send(body)
+            # A newer edit may cancel this run; the request is already out, and its answer (a 429's
+            # retry-after, a 5xx back-off) must still reach the limiter, so it is not cancelled with us.
+            tokens = await asyncio.shield(send)
+        except asyncio.CancelledError:
+            send.add_done_callback(_consume)
+            raise
         except _Stop as stop:
             run.stopped = str(stop)
             return
@@ -335,6 +341,12 @@ def _retry_after(headers: Any) -> float:
             except (TypeError, ValueError):
                 pass
     return DEFAULT_RETRY_AFTER_S
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Retrieve the outcome of a send nobody awaits any more (its effects are already recorded)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _fallback(estimate: Counts, why: str) -> Counts:
