@@ -133,3 +133,30 @@ async def test_timeouts_fall_back_to_estimates_without_waiting(timed_api: TimedF
     assert counts.error is not None and "timed out" in counts.error
     assert len(timed_api.log) == 1  # no retry storm of its own
     await counter.aclose()
+
+
+async def test_a_429_is_honoured_even_when_its_caller_was_cancelled(timed_api: TimedFake, tmp_path: Path) -> None:
+    """A newer edit cancels the count in flight; the answer still arrives and its retry-after must
+    still pause the counter, or the next edit goes out straight into the rate limit."""
+    from promptls.counting.api import ApiCounter, settings_from_env
+    from promptls.counting.cache import CountCache
+
+    config = Config(root=tmp_path)
+    analyses = [engine.analyze_text(PROMPT.format(n=n), tmp_path / "a.prompt.yaml", config) for n in (1, 2)]
+    counter = ApiCounter(settings_from_env(), CountCache(tmp_path / "cache"))
+    timed_api.script(Fault(status=429, headers={"retry-after": "5"}, delay=0.3))
+    first = asyncio.create_task(counter.count(analyses[0].request, analyses[0].info, 0,
+                                              engine.estimate_counts(analyses[0], config)))
+    await wait_for_requests(timed_api, 1)
+    first.cancel()
+    await asyncio.sleep(0.6)  # the 429 has been answered by now
+    counts = await counter.count(analyses[1].request, analyses[1].info, 0, engine.estimate_counts(analyses[1], config))
+    assert len(timed_api.log) == 1, "a request was sent while the server asked to wait 5 s"
+    assert counts.error is not None and "rate-limited" in counts.error
+    await counter.aclose()
+
+
+async def wait_for_requests(fake: TimedFake, n: int) -> None:
+    async with asyncio.timeout(5):
+        while len(fake.log) < n:
+            await asyncio.sleep(0.01)
