@@ -225,6 +225,10 @@ def _make_counter(config: Config) -> tuple[Any, Any, str]:
     """(counter or None, cache or None, state) for the configured mode."""
     if config.mode == "offline":
         return None, _open_cache(), "offline"
+    if not os.environ.get("ANTHROPIC_API_KEY", "").strip():  # decided before importing the SDK (~1 s)
+        if config.mode == "api":
+            raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
+        return None, _open_cache(), "no-key"
     from .counting.api import make_counter, settings_from_env
 
     settings = settings_from_env(config.mode, config.requests_per_minute, config.base_url)
