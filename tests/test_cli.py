@@ -202,3 +202,17 @@ def test_check_with_api_asks_one_total_per_file(fake_api, tmp_path: Path) -> Non
     out = run("check", "--exact-parts", "--format", "json", ".", cwd=tmp_path, env=_api_env(fake_api))
     assert fake_api.requests > 3  # totals come from the cache; parts cost their own requests
     assert all(p["exact"] for f in json.loads(out.stdout)["files"] for p in f["parts"])
+
+
+def test_parallel_estimates_equal_serial_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptls import cli
+    from promptls.config import load_config
+    from promptls.render.jsonreport import file_json
+    from promptls.workspace import discover
+
+    config, _ = load_config(EXAMPLES)
+    files = list(discover([EXAMPLES]))
+    serial = [file_json(r) for r in cli._offline_reports(files, config, None)]
+    monkeypatch.setattr(cli, "PARALLEL_MIN_FILES", 2)
+    parallel = [file_json(r) for r in cli._offline_reports(files, config, None)]
+    assert parallel == serial and len(serial) == len(files)

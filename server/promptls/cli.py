@@ -165,13 +165,70 @@ def _run_engine(files: list[Path], config: Config, parts: bool) -> tuple[list[Fi
         flush_store()
 
 
-def _run_engine_with_store(files: list[Path], config: Config, parts: bool
-                           ) -> tuple[list[FileReport], dict[str, Any]]:
-    """`parts=False` asks the API for each file's total only (1 request per file, parts estimated)."""
+PARALLEL_MIN_FILES = 200  # below this, starting workers (each loads ctok, ~0.7 s) costs more than it saves
+
+
+def _offline_report(path: Path, config: Config, cache: Any) -> FileReport:
+    """One file's report from the estimator alone (used in-process and by pool workers)."""
     from .engine import analyze_text, estimate_counts, estimate_variants, make_report, read_prompt_file
     from .model import FileReport
 
+    text, findings = read_prompt_file(path)
+    if text is None:
+        return FileReport(str(path), None, None, [], 0, 0, False, None, None, None, findings)
+    a = analyze_text(text, path, config)
+    corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
+    return make_report(a, estimate_counts(a, config, corr), config, estimate_variants(a, corr))
+
+
+def _offline_chunk(paths: list[Path], config: Config) -> list[FileReport]:
+    """Pool worker: its own caches (SQLite connections do not cross processes)."""
+    from .counting.estimate import flush_store, use_store
+    from .counting.textcache import open_default
+
+    use_store(open_default())
+    cache = _open_cache()
+    try:
+        return [_offline_report(p, config, cache) for p in paths]
+    finally:
+        flush_store()
+
+
+def _offline_reports(files: list[Path], config: Config, cache: Any) -> list[FileReport]:
+    """Estimates for every file; large runs use one process per core (ctok is pure Python)."""
+    progress = _Progress(len(files))
+    workers = min(os.cpu_count() or 1, 8)
+    try:
+        if len(files) < PARALLEL_MIN_FILES or workers < 2:
+            out = []
+            for path in files:
+                out.append(_offline_report(path, config, cache))
+                progress.step()
+            return out
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, len(files) // (workers * 8))
+        chunks = [files[i:i + size] for i in range(0, len(files), size)]
+        results: list[FileReport] = []
+        with ProcessPoolExecutor(workers) as pool:
+            for chunk_reports in pool.map(_offline_chunk, chunks, [config] * len(chunks)):
+                results.extend(chunk_reports)
+                for _ in chunk_reports:
+                    progress.step()
+        return results
+    finally:
+        progress.close()
+
+
+def _run_engine_with_store(files: list[Path], config: Config, parts: bool
+                           ) -> tuple[list[FileReport], dict[str, Any]]:
+    """`parts=False` asks the API for each file's total only (1 request per file, parts estimated)."""
+    from .engine import analyze_text, estimate_counts, make_report, read_prompt_file
+    from .model import FileReport
+
     counter, cache, api_state = _make_counter(config)
+    if counter is None:
+        return _offline_reports(files, config, cache), {"state": api_state, "cache": cache}
     progress = _Progress(len(files))
     analyses: list[Any] = []
     reports: list[FileReport | None] = []
@@ -183,15 +240,6 @@ def _run_engine_with_store(files: list[Path], config: Config, parts: bool
         else:
             analyses.append(analyze_text(text, path, config))
             reports.append(None)
-        if counter is None:
-            progress.step()
-    if counter is None:
-        for i, a in enumerate(analyses):
-            if a is not None:
-                corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
-                reports[i] = make_report(a, estimate_counts(a, config, corr), config, estimate_variants(a, corr))
-        progress.close()
-        return [r for r in reports if r is not None], {"state": api_state, "cache": cache}
 
     import asyncio
 
