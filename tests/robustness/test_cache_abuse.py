@@ -109,23 +109,9 @@ def test_damaged_cache_file(tmp_path: Path, run: InProcess, expected: dict[str, 
     assert run(root, cache) == expected  # and the recreated cache works
 
 
-def test_read_only_cache_folder(tmp_path: Path, run: InProcess, expected: dict[str, tuple[int, bool]]) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root ignores file permissions")
-    root = workspace(tmp_path)
-    cache = tmp_path / "ro-cache"
-    assert run(root, cache) == expected
-    cache.chmod(0o500)
-    (cache / "counts.sqlite3").chmod(0o400)
-    try:
-        assert run(root, cache) == expected
-        assert run(root, cache / "sub") == expected  # cannot even create it
-    finally:
-        cache.chmod(0o700)
-
-
 def test_cache_path_that_is_a_file(tmp_path: Path, run: InProcess, expected: dict[str, tuple[int, bool]]) -> None:
-    """The read-only case for root: the cache folder cannot be created because a file is in the way."""
+    """An unusable cache location (CI runs as root, which ignores permission bits, so a read-only folder is
+    simulated by a file where the folder should be): answers stay right, nothing is cached."""
     blocker = tmp_path / "blocker"
     blocker.write_text("not a folder", encoding="utf-8")
     assert run(workspace(tmp_path), blocker / "cache") == expected
