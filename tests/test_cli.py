@@ -32,7 +32,7 @@ def test_count_examples_prints_a_table_per_file() -> None:
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
     assert "stock-agent.prompt.yaml" in out.stdout and "get_stock_price" in out.stdout
-    assert "≈" in out.stdout and "offline estimate" in out.stdout
+    assert "≈" in out.stdout and "·  estimate" in out.stdout
     assert "workspace:" in out.stdout
 
 

@@ -75,7 +75,7 @@ def _label(label: str, parent: str | None) -> str:
 
 def _source(r: FileReport) -> str:
     if r.source == "estimate":
-        return "offline estimate"
+        return "estimate"
     return "exact (cache)" if r.source == "cache" else "exact (count_tokens)" if r.exact else "partly estimated"
 
 
