@@ -211,6 +211,8 @@ class FakeAnthropic:
         self.headers: list[dict[str, str]] = []
         self.faults: deque[Fault] = deque()
         self.always: Fault | None = None
+        self.models: list[dict[str, Any]] = []  # what GET /v1/models lists (empty: nothing to learn)
+        self.model_listings = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -263,7 +265,7 @@ class FakeAnthropic:
                 fake._serve(self)
 
             def do_GET(self) -> None:
-                fake._send_error(self, 404, "not_found_error", "Not found")
+                fake._serve_models(self)
 
         return Handler
 
@@ -285,6 +287,25 @@ class FakeAnthropic:
         payload = {"type": "error", "error": {"type": kind, "message": message},
                    "request_id": f"req_fake{next(self._ids):06d}"}
         self._send_json(h, status, payload, headers)
+
+    def _serve_models(self, h: BaseHTTPRequestHandler) -> None:
+        """GET /v1/models: the Models API listing (one page), counted apart from count_tokens requests."""
+        if h.path.split("?")[0] != "/v1/models":
+            self._send_error(h, 404, "not_found_error", "Not found")
+            return
+        auth = h.headers.get("authorization", "")
+        key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else h.headers.get("x-api-key")
+        if key != self.key:
+            self._send_error(h, 401, "authentication_error", "invalid x-api-key")
+            return
+        with self._lock:
+            self.model_listings += 1
+        data = [{"type": "model", "id": m["id"], "display_name": m["id"], "created_at": "2026-01-01T00:00:00Z",
+                 "lifecycle": "active", "max_input_tokens": m.get("max_input_tokens"),
+                 "max_tokens": m.get("max_tokens")} for m in self.models]
+        self._send_json(h, 200, {"data": data, "has_more": False,
+                                 "first_id": data[0]["id"] if data else None,
+                                 "last_id": data[-1]["id"] if data else None})
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("content-length") or 0)

@@ -216,3 +216,25 @@ def test_parallel_estimates_equal_serial_ones(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(cli, "PARALLEL_MIN_FILES", 2)
     parallel = [file_json(r) for r in cli._offline_reports(files, config, None)]
     assert parallel == serial and len(serial) == len(files)
+
+
+def test_models_api_windows_replace_the_table_and_are_cached_a_day(fake_api, tmp_path: Path) -> None:
+    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
+    (tmp_path / "a.prompt.yaml").write_text("model: claude-haiku-4-5\nmessages:\n  - role: user\n"
+                                            "    content: Hello there, how are you today?\n")
+    fake_api.models = [{"id": "claude-haiku-4-5-20251001", "max_input_tokens": 12, "max_tokens": 4096}]
+    out = run("check", "--format", "json", ".", cwd=tmp_path, env=_api_env(fake_api))
+    (f,) = json.loads(out.stdout)["files"]
+    assert f["context_window"] == 12 and f["max_output"] == 4096
+    assert any(x["code"] == "context-window-exceeded" for x in f["findings"]) and out.returncode == 1
+    run("check", ".", cwd=tmp_path, env=_api_env(fake_api))
+    assert fake_api.model_listings == 1  # the second run used the cached listing
+
+
+def test_models_api_failure_keeps_the_table(fake_api, tmp_path: Path) -> None:
+    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
+    (tmp_path / "a.prompt.yaml").write_text("model: claude-haiku-4-5\nmessages:\n  - role: user\n    content: Hi\n")
+    env = {**_api_env(fake_api), "PROMPTLS_CACHE_DIR": str(tmp_path / "own-cache")}
+    fake_api.key = "sk-ant-other-key-0000000000"  # every call is refused: 401 on the listing and on counts
+    out = run("count", "--format", "json", ".", cwd=tmp_path, env=env)
+    assert out.returncode == 0 and json.loads(out.stdout)["files"][0]["context_window"] == 200_000

@@ -229,33 +229,38 @@ def _run_engine_with_store(files: list[Path], config: Config, parts: bool
     counter, cache, api_state = _make_counter(config)
     if counter is None:
         return _offline_reports(files, config, cache), {"state": api_state, "cache": cache}
-    progress = _Progress(len(files))
-    analyses: list[Any] = []
-    reports: list[FileReport | None] = []
-    for path in files:
-        text, findings = read_prompt_file(path)
-        if text is None:
-            reports.append(FileReport(str(path), None, None, [], 0, 0, False, None, None, None, findings))
-            analyses.append(None)
-        else:
-            analyses.append(analyze_text(text, path, config))
-            reports.append(None)
-
     import asyncio
+    from dataclasses import replace
 
+    from .counting.models import merge_overrides
     from .engine import exact_counts, exact_variant_totals
 
+    progress = _Progress(len(files))
+    reports: list[FileReport | None] = []
+
     async def exact_all() -> None:
+        # Windows from the Models API (cached for a day) before anything is measured against them.
+        limits = await counter.model_limits()
+        cfg = replace(config, models=merge_overrides(limits, config.models)) if limits else config
+        analyses: list[Any] = []
+        for path in files:
+            text, findings = read_prompt_file(path)
+            if text is None:
+                reports.append(FileReport(str(path), None, None, [], 0, 0, False, None, None, None, findings))
+                analyses.append(None)
+            else:
+                analyses.append(analyze_text(text, path, cfg))
+                reports.append(None)
         sem = asyncio.Semaphore(8)
 
         async def one(i: int, a: Any) -> None:
             async with sem:
                 corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
-                est = estimate_counts(a, config, corr)
+                est = estimate_counts(a, cfg, corr)
                 counts = (await exact_counts(a, counter, 0, est) if parts
                           else await counter.count_total(a.request, a.info, 0, est) if a.request else None)
                 variants = await exact_variant_totals(a, counter, 1) if a.variants else []
-                reports[i] = make_report(a, counts, config, variants)
+                reports[i] = make_report(a, counts, cfg, variants)
                 progress.step()
 
         todo = [(i, a) for i, a in enumerate(analyses) if a is not None]

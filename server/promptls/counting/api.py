@@ -133,6 +133,14 @@ class ApiCounter:
             text = text.replace(key, "[redacted]")
         return _KEY_PATTERN.sub("[redacted]", text)
 
+    async def model_limits(self) -> dict[str, dict[str, int]]:
+        """Context windows and max output per model from the Models API (cached a day); {} on any trouble."""
+        if self._no_key or self.disabled_reason or self._client is None:
+            return {}
+        from .models import model_limits
+
+        return await model_limits(self._client)
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()
