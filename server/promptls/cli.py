@@ -205,12 +205,14 @@ def _offline_reports(files: list[Path], config: Config, cache: Any) -> list[File
                 out.append(_offline_report(path, config, cache))
                 progress.step()
             return out
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         size = max(1, len(files) // (workers * 8))
         chunks = [files[i:i + size] for i in range(0, len(files), size)]
         results: list[FileReport] = []
-        with ProcessPoolExecutor(workers) as pool:
+        # spawn, not fork: forking a process that has threads (an editor plugin, a test runner) can deadlock
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             for chunk_reports in pool.map(_offline_chunk, chunks, [config] * len(chunks)):
                 results.extend(chunk_reports)
                 for _ in chunk_reports:
