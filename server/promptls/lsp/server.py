@@ -227,6 +227,8 @@ class PromptServer(LanguageServer):
         return not self.is_open(uri) or self.workspace.get_text_document(uri).version != version
 
     def store(self, result: DocResult) -> None:
+        if result.version is None:
+            result = result.closed()
         self.results[result.uri] = result
         if result.report.model is not None:
             self.last_good[result.uri] = result
@@ -279,9 +281,12 @@ class PromptServer(LanguageServer):
         if result is None:
             return []
         findings = list(self.workspace_findings.get(uri, []))
+        lines = result.lines
         if self.is_open(uri):
             findings = list(result.report.findings) + findings
-        return to_diagnostics(findings, result.lines, self.workspace.position_codec)
+            if result.version is None:  # just opened, still the kept-small result read from disk
+                lines = self.current_lines(uri) or lines
+        return to_diagnostics(findings, lines, self.workspace.position_codec)
 
     def publish(self, uri: str) -> None:
         diags = self.diagnostics(uri)
@@ -344,13 +349,13 @@ class PromptServer(LanguageServer):
             except Exception:
                 progress = False
         self.indexing = True
-        results: list[DocResult] = []
+        estimated: list[tuple[str, DocResult]] = []  # kept small: no analysis is held for the exact pass
         try:
             for i, path in enumerate(paths):
                 uri = uris.from_fs_path(str(path)) or path.as_uri()
                 self.index.add_prompt(uri, path)
-                if not self.is_open(uri) and (result := await self.estimate(uri)) is not None:
-                    results.append(result)
+                if not self.is_open(uri) and await self.estimate(uri) is not None:
+                    estimated.append((uri, self.results[uri]))
                 self.stats["indexed"] += 1
                 if progress and (i % 10 == 9 or i == len(paths) - 1):
                     self.work_done_progress.report(token, types.WorkDoneProgressReport(
@@ -361,9 +366,10 @@ class PromptServer(LanguageServer):
                 self.update_workspace_findings(root)
             if progress:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
-        for result in results:
-            if not self.is_open(result.uri) and self.results.get(result.uri) is result:
-                await self.exact(result, PRIORITY_BACKGROUND)
+        for uri, kept in estimated:
+            unchanged = not self.is_open(uri) and self.results.get(uri) is kept
+            if unchanged and self.counters.for_config(kept.config, self.settings.offline_only)[0] is not None:
+                await self.count(uri, PRIORITY_BACKGROUND)  # analysed again (text memo: no re-tokenizing)
 
     def recount_all(self) -> None:
         self.settings.invalidate()
