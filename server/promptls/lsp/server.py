@@ -19,7 +19,7 @@ from pygls.lsp.server import LanguageServer
 
 from .. import __version__
 from ..model import FileReport, Finding
-from . import codelens, completion, hover, links, status
+from . import codelens, completion, heap, hover, links, status
 from .counter import Counters
 from .diagnostics import PULL, PUSH, choose_mode, to_diagnostics
 from .hints import inlay_hints
@@ -61,6 +61,7 @@ class PromptServer(LanguageServer):
         self._polling = False
         self._api_warned = False
         self._retry_s: dict[str, float] = {}
+        self._imported: set[bool] = set()
 
     # -- errors -------------------------------------------------------------------------------------
 
@@ -92,11 +93,11 @@ class PromptServer(LanguageServer):
         return uri in self.workspace.text_documents
 
     def current_lines(self, uri: str) -> list[str] | None:
+        result = self.results.get(uri)
         if self.is_open(uri):
-            return split_lines(self.workspace.get_text_document(uri).source)
-        if (result := self.results.get(uri)) is not None:
-            return result.lines
-        return None
+            source = self.workspace.get_text_document(uri).source
+            return result.lines if result is not None and result.source is source else split_lines(source)
+        return result.lines if result is not None else None
 
     def schedule(self, uri: str, delay_s: float | None = None) -> None:
         if not _is_prompt(uri):
@@ -128,7 +129,10 @@ class PromptServer(LanguageServer):
         runs[uri] = runs.get(uri, 0) + 1
         # The engine and the SDK import (seconds, once) in the engine thread; the counter and its
         # SQLite cache are then made and used on the event loop only (sqlite3 objects are per thread).
-        await self.scheduler.in_engine_thread(_import_engine, not self.settings.offline_only)
+        with_api = not self.settings.offline_only
+        if with_api not in self._imported:  # one thread hop less per keystroke once it is done
+            await self.scheduler.in_engine_thread(_import_engine, with_api)
+            self._imported.add(with_api)
         counter, _ = self.counters.for_config(config, self.settings.offline_only)
 
         def analyze() -> tuple[Any, FileReport | None, str]:
@@ -158,8 +162,9 @@ class PromptServer(LanguageServer):
         result = DocResult(uri=uri, path=path, version=version, lines=split_lines(source), report=report,
                            config=config, state=self.idle_state(config, analysis), analysis=analysis,
                            attachments=self.index.attachment_paths(analysis), estimate=estimated,
-                           estimate_variants=est_variants)
+                           estimate_variants=est_variants, source=text)
         self.store(result)
+        heap.settle()
         return result
 
     async def exact(self, result: DocResult, priority: int) -> None:
@@ -187,7 +192,8 @@ class PromptServer(LanguageServer):
         self.store(DocResult(uri=result.uri, path=result.path, version=result.version, lines=result.lines,
                              report=report, config=result.config, state=state, analysis=analysis,
                              attachments=result.attachments, api_error=counts.error,
-                             estimate=result.estimate, estimate_variants=result.estimate_variants))
+                             estimate=result.estimate, estimate_variants=result.estimate_variants,
+                             source=result.source))
         self.retry_if_transient(result, counter, counts.exact)  # last: it replaces this run's task
 
     def retry_if_transient(self, result: DocResult, counter: Any, exact: bool) -> None:
@@ -366,6 +372,7 @@ class PromptServer(LanguageServer):
                 self.update_workspace_findings(root)
             if progress:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+            heap.settle(collect=True)
         for uri, kept in estimated:
             unchanged = not self.is_open(uri) and self.results.get(uri) is kept
             if unchanged and self.counters.for_config(kept.config, self.settings.offline_only)[0] is not None:
@@ -426,6 +433,7 @@ def _prewarm(with_api: bool) -> None:
         config = Config(root=Path.cwd())
         estimate_counts(analyze_text("messages: [{role: user, content: hi}]\n", Path("warm.prompt.yaml"), config),
                         config)
+        heap.settle(collect=True)
     except Exception:
         log.exception("warming up the engine failed")
 
@@ -452,6 +460,7 @@ def _uri(params: Any) -> str:
 
 def create_server(mode: str | None = None) -> PromptServer:
     server = PromptServer(mode)
+    heap.install()
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: PromptServer, params: types.InitializeParams) -> None:

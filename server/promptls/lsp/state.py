@@ -30,9 +30,10 @@ class DocResult:
     api_error: str | None = None
     estimate: Counts | None = None  # the offline counts, handed to the API counter as its fallback
     estimate_variants: list[tuple[int, Counts]] = field(default_factory=list)
+    source: str | None = None  # the open buffer's text `lines` were split from (identity tells it is current)
 
     def closed(self) -> DocResult:
         """What a file nobody has open needs: its report (totals, workspace budget, status) and its
         first line (workspace findings sit at the file start). The analysis (parsed document,
         request, attachment bytes) and the other lines are dropped: ~30 KB a file in a big workspace."""
-        return replace(self, analysis=None, lines=self.lines[:1])
+        return replace(self, analysis=None, lines=self.lines[:1], source=None)
