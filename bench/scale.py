@@ -35,7 +35,7 @@ async def index_time(root: Path, files: int, cache: Path, timeout: float = 1800)
 
 
 def check_time(root: Path, cache: Path, timeout: float = 1800) -> dict[str, Any]:
-    """Wall time of `promptls check --mode offline` on the whole workspace, fresh cache directory."""
+    """Wall time of `promptls check --mode offline` on the whole workspace with the cache in `cache`."""
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "promptls", "check", "--mode", "offline", str(root)],
                           env={**os.environ, "PROMPTLS_CACHE_DIR": str(cache), "ANTHROPIC_API_KEY": ""},
@@ -47,10 +47,16 @@ def check_time(root: Path, cache: Path, timeout: float = 1800) -> dict[str, Any]
 
 
 async def scale(work: Path, files: int) -> dict[str, Any]:
+    """Cold (empty cache directory) then warm (the same directory again: the estimator's text memo
+    answers) for both the CLI and the server. The CLI and the server get separate caches."""
     root = work / f"scale-{files}"
     paths = workspace(root, files, seed=files + 1)
     media = sum(1 for p in (root / "assets").iterdir())
     out: dict[str, Any] = {"files": files, "media": media, "text_mb": _text_mb(paths)}
     out |= check_time(root, work / f"cache-check-{files}")
+    out["warm_check_s"] = check_time(root, work / f"cache-check-{files}")["check_s"]
     out |= await index_time(root, files, work / f"cache-index-{files}")
+    warm = await index_time(root, files, work / f"cache-index-{files}")
+    out |= {"warm_index_s": warm["index_s"], "warm_rss_mb": warm["rss_mb"],
+            "complete": out["complete"] and warm["complete"]}
     return out
