@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from lsprotocol import types
 
 from tests.fakeapi import FakeAnthropic
 
@@ -49,3 +50,17 @@ async def test_indexed_file_opened_later_has_exact_positions(lsp_session: StartS
     assert (budget.range.start.line, budget.range.start.character) == (5, 0)
     hints = {line: label for line, _, label in await session.hints(uri) if not label.startswith("Σ")}
     assert sorted(hints) == [1, 3]
+
+
+@pytest.mark.parametrize("client_name", ["visual_studio_code"])
+async def test_links_and_hover_right_after_opening_an_indexed_file(lsp_session: StartSession) -> None:
+    text = SMALL.format(text="Read the notes.") + "attachments:\n  - notes.txt\n"
+    session = await lsp_session({"notes.txt": "a note\n", "a.prompt.yaml": text})
+    await closed_status(session, "a.prompt.yaml", "no-key")  # indexed while closed: only its report is kept
+    uri = session.open("a.prompt.yaml")
+    doc = types.TextDocumentIdentifier(uri=uri)
+    links = await session.client.text_document_document_link_async(types.DocumentLinkParams(text_document=doc))
+    assert [(link.range.start.line, link.target) for link in links] == [(5, session.uri("notes.txt"))]
+    hover = await session.client.text_document_hover_async(types.HoverParams(
+        text_document=doc, position=types.Position(line=2, character=4)))
+    assert hover is not None and hover.range is not None and hover.range.start.line == 2

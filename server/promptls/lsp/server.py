@@ -330,6 +330,15 @@ class PromptServer(LanguageServer):
         except TimeoutError:
             pass
 
+    async def open_result(self, uri: str) -> DocResult | None:
+        """The result for a request on an open document. A file just opened may still hold the kept-small
+        result of the workspace index (no parsed document): wait for its own run (bounded) instead."""
+        result = self.results.get(uri)
+        if result is not None and result.version is None and self.is_open(uri):
+            await self.wait_current(uri)
+            result = self.results.get(uri)
+        return result
+
     # -- workspace ----------------------------------------------------------------------------------
 
     def folders(self) -> list[Path]:
@@ -564,9 +573,9 @@ def create_server(mode: str | None = None) -> PromptServer:
         return inlay_hints(result, lines, ls.workspace.position_codec, params.range, result.config.hints)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def on_hover(ls: PromptServer, params: types.HoverParams) -> types.Hover | None:
+    async def on_hover(ls: PromptServer, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
-        result, lines = ls.results.get(uri), ls.current_lines(uri)
+        result, lines = await ls.open_result(uri), ls.current_lines(uri)
         if result is None or lines is None:
             return None
         return hover.hover(result, lines, params.position, ls.workspace.position_codec)
@@ -581,8 +590,8 @@ def create_server(mode: str | None = None) -> PromptServer:
         return completion.complete(lines, params.position, ls.workspace.position_codec, path, config)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
-    def on_links(ls: PromptServer, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
-        result = ls.results.get(params.text_document.uri)
+    async def on_links(ls: PromptServer, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
+        result = await ls.open_result(params.text_document.uri)
         if result is None:
             return []
         td = ls.caps.text_document
