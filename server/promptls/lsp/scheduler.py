@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,18 @@ class Scheduler:
         # One worker: the engine's synchronous parts run here, one file at a time and never on
         # the event loop or on pygls' own pool (which also reads stdin).
         self.engine_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptls-engine")
+        # Loading the tokenizer takes ~0.5 s at start-up; in its own thread it does not hold up the
+        # parse and validation of the first opened file (estimates wait for it: see `warmed`).
+        self.warm_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptls-warmup")
+        self.warmed: Future[Any] | None = None
+
+    def warm_up(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.warmed = self.warm_pool.submit(fn, *args)
+
+    async def wait_warm(self) -> None:
+        """Until the start-up warm-up (engine import, tokenizer, text memo) has finished."""
+        if self.warmed is not None and not self.warmed.done():
+            await asyncio.wrap_future(self.warmed)
 
     def debounce(self, key: str, delay_s: float, job: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         """Run `job` after `delay_s` unless another `debounce(key, ...)` comes first."""
@@ -59,6 +71,7 @@ class Scheduler:
         for task in [*self._pending.values(), *self._background]:
             task.cancel()
         self.engine_pool.shutdown(wait=False, cancel_futures=True)
+        self.warm_pool.shutdown(wait=False, cancel_futures=True)
 
     def _finished(self, key: str, task: asyncio.Task[Any]) -> None:
         if self._pending.get(key) is task:

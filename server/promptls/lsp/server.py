@@ -153,6 +153,8 @@ class PromptServer(LanguageServer):
 
         analysis, report, source = await self.scheduler.in_engine_thread(analyze)
         estimated, est_variants = None, []
+        if analysis is not None and analysis.request is not None:
+            await self.scheduler.wait_warm()  # ctok's vocabulary is built once, by the warm-up thread
         if analysis is not None and not self.stale(uri, version):
             corr = self.counters.correction(counter, analysis.info.id if analysis.info else None)
             report, estimated, est_variants = await self.scheduler.in_engine_thread(offline, analysis, corr)
@@ -474,7 +476,7 @@ def create_server(mode: str | None = None) -> PromptServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PromptServer, params: types.InitializeParams) -> None:
         ls.settings.read_initialization_options(params.initialization_options)
-        ls.scheduler.engine_pool.submit(_prewarm, not ls.settings.offline_only)
+        ls.scheduler.warm_up(_prewarm, not ls.settings.offline_only)
         ls.diag_mode = choose_mode(params.capabilities)
         if ls.diag_mode == PULL:
             ls.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
