@@ -41,8 +41,6 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from PIL import Image
-
 from .limits import MAX_IMAGE_BASE64_BYTES, MAX_IMAGE_EDGE, MAX_REQUEST_BYTES, MiB, base64_size
 from .model import FILE_START, Attachment, Finding, Severity, Span
 
@@ -249,6 +247,8 @@ def _measure(att: Attachment, data: bytes) -> None:
 
 def _measure_image(att: Attachment, data: bytes, media: str) -> None:
     """Size from the header only: Pillow's open is lazy and never decodes pixels here."""
+    from PIL import Image  # ~10 ms to import: only when an image is read
+
     name = IMAGE_TYPES[media].lower()
     animated = False
     try:
@@ -355,6 +355,8 @@ def _measure_text(att: Attachment, data: bytes) -> None:
 
 def _unsupported(data: bytes) -> Finding:
     """Name what the binary file is when we can, so the fix is obvious (convert a TIFF, re-save as UTF-8)."""
+    from PIL import Image
+
     what = "a binary file"
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         what = "UTF-16/32 text (save it as UTF-8)"

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from PIL import Image
-
 from .model import CountRequest, Finding, Part, Severity, Span
 
 MiB = 1024 * 1024
@@ -177,6 +175,8 @@ def _raw_image_size(source: Any) -> tuple[int | None, int | None]:
 def _base64_image_size(data: str) -> tuple[int | None, int | None]:
     """Decode only a prefix first: PNG, GIF and WebP keep their size in the first bytes; a JPEG's
     frame header may follow large metadata, so fall back to the whole image."""
+    from PIL import Image  # only for inline base64 images
+
     for chunk in (data[:87_384], data):  # 64 KiB of image bytes, then all of it
         try:
             raw = base64.b64decode(chunk[: len(chunk) - len(chunk) % 4], validate=False)

@@ -27,8 +27,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import ctok
-
 from ..catalog import ModelInfo
 from ..model import Attachment, CountRequest, Counts, Part, PartCount
 from . import framing
@@ -106,6 +104,8 @@ def message_frame(tokenizer: str) -> int:
     key = text_key(tokenizer, "\0message-frame")
     if _STORE is not None and (n := _STORE.get(key)) is not None:
         return n
+    import ctok
+
     n = sum(1 for tok in ctok.tokenize("a", tokenizer) if tok == "⟨pad⟩")
     if _STORE is not None:
         _STORE.put(key, n)
@@ -150,6 +150,8 @@ def _count(text: str, tokenizer: str) -> int:
     stored_key = text_key(tokenizer, text) if store is not None else b""
     n = store.get(stored_key) if store is not None else None
     if n is None:
+        import ctok  # imported on the first text the store does not know (a warm run never needs it)
+
         try:
             n = max(0, ctok.token_count(text, tokenizer) - message_frame(tokenizer))
         except Exception:  # ctok is total on str; this only guards against a future regression
@@ -495,3 +497,12 @@ def _fallback(part: Part, info: ModelInfo) -> Est:
 def overhead_of(counts: Counts, request: CountRequest) -> int:
     """Total minus the top-level parts: what the UI shows as overhead."""
     return counts.total - sum(counts.parts[p.id].tokens for p in request.top_parts if p.id in counts.parts)
+
+
+def __getattr__(name: str) -> Any:
+    """`estimate.ctok` is the ctok module, imported on first use (tests patch it through this name)."""
+    if name == "ctok":
+        import ctok
+
+        return ctok
+    raise AttributeError(name)
