@@ -29,18 +29,6 @@ SETTLE_S = 0.5
 EDIT = "Also note the margin. "  # one message grows by a sentence: its total must move
 
 
-class TimedFake(FakeAnthropic):
-    """The fake endpoint, plus the arrival time of every request (for the rate-limit check)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stamps: list[float] = []
-
-    def _next_fault(self) -> Any:
-        self.stamps.append(time.monotonic())
-        return super()._next_fault()
-
-
 def api_env(fake: FakeAnthropic, cache: Path) -> dict[str, str]:
     return {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": CANARY_KEY, "PROMPTLS_CACHE_DIR": str(cache)}
 
@@ -156,14 +144,13 @@ def max_in_window(stamps: list[float], window: float) -> int:
     return best
 
 
-def rate_limit(work: Path, fake: TimedFake, rpm: int, seconds: float) -> dict[str, Any]:
+def rate_limit(work: Path, fake: FakeAnthropic, rpm: int, seconds: float) -> dict[str, Any]:
     """Run `promptls check` at a low limit for `seconds`, then stop it; the fake's timestamps say
     how many requests any 60 s span held."""
     root = work / "economy-rpm"
     workspace(root, 400, seed=9, config=f"requests_per_minute = {rpm}\n")
     env = api_env(fake, work / "cache-rpm")
     fake.reset_counters()
-    fake.stamps.clear()
     proc = subprocess.Popen([sys.executable, "-m", "promptls", "check", "--mode", "api", str(root)],
                             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -171,7 +158,7 @@ def rate_limit(work: Path, fake: TimedFake, rpm: int, seconds: float) -> dict[st
     except subprocess.TimeoutExpired:
         proc.terminate()
         proc.wait(timeout=10)
-    stamps = sorted(fake.stamps)
+    stamps = sorted(t for t, _ in fake.log)
     span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
     tightest = min((stamps[i + rpm] - stamps[i] for i in range(len(stamps) - rpm)), default=None)
     return {"rpm": rpm, "seconds": seconds, "requests": len(stamps), "span_s": span,
@@ -179,8 +166,8 @@ def rate_limit(work: Path, fake: TimedFake, rpm: int, seconds: float) -> dict[st
             "tightest_over_limit_s": tightest}
 
 
-def with_fake(fn: Callable[[TimedFake], Any]) -> Any:
-    fake = TimedFake().start()
+def with_fake(fn: Callable[[FakeAnthropic], Any]) -> Any:
+    fake = FakeAnthropic().start()
     try:
         return fn(fake)
     finally:

@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     print(sections[0] + "\n" + sections[1], flush=True)
     with tempfile.TemporaryDirectory(prefix="promptls-bench-") as tmp:
         work = Path(tmp)
-        fake = economy.TimedFake().start()
+        fake = economy.FakeAnthropic().start()
         try:
             opened, edited, editor = asyncio.run(_editor_and_latency(work, sizes, fake))
             raw |= {"open": opened, "edit": edited, "editor": editor}

@@ -15,6 +15,7 @@ import itertools
 import json
 import math
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -212,6 +213,7 @@ class FakeAnthropic:
         self.faults: deque[Fault] = deque()
         self.always: Fault | None = None
         self.models: list[dict[str, Any]] = []  # what GET /v1/models lists (empty: nothing to learn)
+        self.log: list[tuple[float, Fault | None]] = []  # (monotonic arrival, fault played) per count request
         self.model_listings = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -243,13 +245,23 @@ class FakeAnthropic:
             self.requests = 0
             self.bodies.clear()
             self.headers.clear()
+            self.log.clear()
 
     def _next_fault(self) -> Fault | None:
         with self._lock:
             self.requests += 1
-            if self.faults:
-                return self.faults.popleft()
-            return self.always
+            fault = self.faults.popleft() if self.faults else self.always
+            self.log.append((time.monotonic(), fault))
+            return fault
+
+    def _authorized(self, h: BaseHTTPRequestHandler) -> bool:
+        """Bearer (SDK 2.x) or x-api-key (curl, SDK 1.x) with the right key; else answers 401."""
+        auth = h.headers.get("authorization", "")
+        key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else h.headers.get("x-api-key")
+        if key != self.key:
+            self._send_error(h, 401, "authentication_error", "invalid x-api-key")
+            return False
+        return True
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -293,10 +305,7 @@ class FakeAnthropic:
         if h.path.split("?")[0] != "/v1/models":
             self._send_error(h, 404, "not_found_error", "Not found")
             return
-        auth = h.headers.get("authorization", "")
-        key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else h.headers.get("x-api-key")
-        if key != self.key:
-            self._send_error(h, 401, "authentication_error", "invalid x-api-key")
+        if not self._authorized(h):
             return
         with self._lock:
             self.model_listings += 1
@@ -326,10 +335,7 @@ class FakeAnthropic:
         if h.path.split("?")[0] != PATH:
             self._send_error(h, 404, "not_found_error", f"Not found: {h.path}")
             return
-        auth = h.headers.get("authorization", "")
-        key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else h.headers.get("x-api-key")
-        if key != self.key:
-            self._send_error(h, 401, "authentication_error", "invalid x-api-key")
+        if not self._authorized(h):
             return
         if not h.headers.get("anthropic-version"):
             self._send_error(h, 400, "invalid_request_error", "anthropic-version: header is required")

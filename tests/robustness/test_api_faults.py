@@ -14,10 +14,8 @@ from lsprotocol import types
 from promptls import engine
 from promptls.config import Config
 from promptls.counting.ratelimit import WINDOW_S
-from tests.fakeapi import Fault, count_request
+from tests.fakeapi import FakeAnthropic, Fault, count_request
 from tests.lsp.conftest import Session, StartSession, api_env
-
-from .conftest import TimedFake
 
 RPM = 30
 HOVER_BOUND_S = 0.2
@@ -60,7 +58,7 @@ def assert_rate_respected(log: list[tuple[float, Fault | None]], rpm: int) -> No
 
 
 async def test_fault_storm_server_stays_responsive_and_recovers(lsp_session: StartSession,
-                                                                timed_api: TimedFake) -> None:
+                                                                timed_api: FakeAnthropic) -> None:
     fake = timed_api
     fake.always = Fault(status=429, headers={"retry-after": "1"}, message="rate limit exceeded")
     session = await lsp_session({"a.prompt.yaml": PROMPT.format(n=0)}, env=api_env(fake),
@@ -112,7 +110,7 @@ async def test_fault_storm_server_stays_responsive_and_recovers(lsp_session: Sta
     assert_rate_respected(fake.log, RPM)
 
 
-async def test_timeouts_fall_back_to_estimates_without_waiting(timed_api: TimedFake, tmp_path: Path) -> None:
+async def test_timeouts_fall_back_to_estimates_without_waiting(timed_api: FakeAnthropic, tmp_path: Path) -> None:
     """A request that outlives the client timeout is a fault like any other (SDK retries are off)."""
     from promptls.counting.api import ApiCounter, settings_from_env
     from promptls.counting.cache import CountCache
@@ -135,7 +133,7 @@ async def test_timeouts_fall_back_to_estimates_without_waiting(timed_api: TimedF
     await counter.aclose()
 
 
-async def test_a_429_is_honoured_even_when_its_caller_was_cancelled(timed_api: TimedFake, tmp_path: Path) -> None:
+async def test_a_429_is_honoured_even_when_its_caller_was_cancelled(timed_api: FakeAnthropic, tmp_path: Path) -> None:
     """A newer edit cancels the count in flight; the answer still arrives and its retry-after must
     still pause the counter, or the next edit goes out straight into the rate limit."""
     from promptls.counting.api import ApiCounter, settings_from_env
@@ -156,7 +154,7 @@ async def test_a_429_is_honoured_even_when_its_caller_was_cancelled(timed_api: T
     await counter.aclose()
 
 
-async def wait_for_requests(fake: TimedFake, n: int) -> None:
+async def wait_for_requests(fake: FakeAnthropic, n: int) -> None:
     async with asyncio.timeout(5):
         while len(fake.log) < n:
             await asyncio.sleep(0.01)
