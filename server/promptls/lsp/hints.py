@@ -6,20 +6,13 @@ from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from ..model import FileReport, PartReport
+from ..render.numbers import tokens, usd
 from .positions import line_end
 from .state import DocResult
 
 
-def tokens_label(tokens: int, exact: bool) -> str:
-    return f"{'' if exact else '≈ '}{tokens:,} tok"
-
-
-def cost_label(usd: float | None) -> str:
-    if usd is None:
-        return ""
-    if usd == 0:
-        return "$0"
-    return f"${usd:.4f}" if usd < 0.01 else f"${usd:.3f}"
+def tokens_label(n: int, exact: bool) -> str:
+    return f"{tokens(n, exact)} tok"
 
 
 def part_label(part: PartReport) -> str:
@@ -35,7 +28,7 @@ def total_label(report: FileReport) -> str:
     text = f"Σ {'' if report.exact else '≈ '}{report.total:,}"
     text += f" / {report.context_window:,} tok" if report.context_window else " tok"
     if report.cost_usd is not None:
-        text += f" · {cost_label(report.cost_usd)}"
+        text += f" · {usd(report.cost_usd)}"
     return text
 
 

@@ -6,7 +6,7 @@ from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from ..model import PartReport, Span
-from .hints import cost_label
+from ..render.numbers import usd as cost_label
 from .positions import to_code_points, to_range
 from .state import DocResult
 

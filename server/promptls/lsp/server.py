@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 
 from .. import __version__
 from ..model import FileReport, Finding
+from ..workspace import is_prompt_file
 from . import codelens, completion, heap, hover, links, status
 from .counter import Counters
 from .diagnostics import PULL, PUSH, choose_mode, to_diagnostics
@@ -100,7 +101,7 @@ class PromptServer(LanguageServer):
         return result.lines if result is not None else None
 
     def schedule(self, uri: str, delay_s: float | None = None) -> None:
-        if not _is_prompt(uri):
+        if not is_prompt_file(uri):
             return  # other YAML files the editor attached us to are none of our business
         if delay_s is None:
             path = _path(uri)
@@ -392,7 +393,7 @@ class PromptServer(LanguageServer):
     def recount_all(self) -> None:
         self.settings.invalidate()
         for uri in list(self.workspace.text_documents):
-            if _is_prompt(uri):
+            if is_prompt_file(uri):
                 self.schedule(uri, 0)
         self.scheduler.spawn(self.index_workspace(), "promptls:index")
 
@@ -404,7 +405,7 @@ class PromptServer(LanguageServer):
         for uri in self.index.users_of(path):
             self.schedule(uri, 0)
         uri = uris.from_fs_path(str(path)) or path.as_uri()
-        if _is_prompt(uri) and not self.is_open(uri):
+        if is_prompt_file(uri) and not self.is_open(uri):
             if deleted or not path.exists():
                 self.forget(uri)
             else:
@@ -452,10 +453,6 @@ def _prewarm(with_api: bool) -> None:
 def _path(uri: str) -> Path | None:
     fs = uris.to_fs_path(uri)
     return Path(fs) if fs else None
-
-
-def _is_prompt(uri: str) -> bool:
-    return uri.endswith((".prompt.yaml", ".prompt.yml"))
 
 
 def _uri(params: Any) -> str:
@@ -607,7 +604,7 @@ def create_server(mode: str | None = None) -> PromptServer:
     @server.command(RECOUNT)
     def recount(ls: PromptServer, *args: Any) -> None:
         uri = _uri(list(args)) if args else ""
-        targets = [uri] if uri else [u for u in ls.workspace.text_documents if _is_prompt(u)]
+        targets = [uri] if uri else [u for u in ls.workspace.text_documents if is_prompt_file(u)]
         for target in targets:
             ls.check_disk()
             ls.schedule(target, 0)

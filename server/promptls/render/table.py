@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from ..model import FileReport, Finding, PartReport, Severity, WorkspaceReport
+from .numbers import tokens as tok
+from .numbers import usd
 
 
-def tok(n: int, exact: bool) -> str:
-    return f"{n:,}" if exact else f"≈ {n:,}"
-
-
-def money(usd: float | None) -> str:
-    if usd is None:
-        return "—"
-    return f"${usd:.4f}" if usd < 0.01 else f"${usd:.3f}"
+def money(amount: float | None) -> str:
+    return usd(amount) or "—"
 
 
 def finding_line(path: str, f: Finding) -> str:
