@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .model import (
@@ -240,8 +239,3 @@ def _b64(att: Attachment) -> str:
         while sum(len(v) for v in _B64_CACHE.values()) > _B64_CACHE_BYTES and len(_B64_CACHE) > 1:
             _B64_CACHE.popitem(last=False)
     return data
-
-
-def attachment_paths(request: CountRequest) -> list[Path]:
-    """Resolved files this request reads (for the workspace's reverse index)."""
-    return [p.attachment.resolved for p in request.parts if p.attachment and p.attachment.resolved]
