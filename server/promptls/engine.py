@@ -7,6 +7,7 @@ is a separate step so the LSP can show the estimate at once and the exact count 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from .document import parse_document, position_of
 from .limits import request_limit_findings
 from .model import (
     FILE_START,
+    Attachment,
     CountRequest,
     Counts,
     FileReport,
@@ -104,7 +106,7 @@ def analyze_text(text: str, path: Path, config: Config) -> Analysis:
     findings += model_findings
     base_dir = path.parent
 
-    def load(ref: str, span: Span):
+    def load(ref: str, span: Span) -> Attachment:
         return load_attachment(ref, base_dir=base_dir, root=config.root, allowed_roots=config.allowed_roots, span=span)
 
     rows = spec.test_data or [{}]
@@ -176,7 +178,8 @@ def estimate_variants(analysis: Analysis, correction: float = 1.0) -> list[tuple
 
 
 async def exact_counts(analysis: Analysis, counter: ApiCounter, priority: int,
-                       estimated: Counts | None = None, on_update=None) -> Counts | None:
+                       estimated: Counts | None = None,
+                       on_update: Callable[[Counts], None] | None = None) -> Counts | None:
     """Exact counts through the API counter; falls back to the estimate inside the counter on faults."""
     if analysis.request is None or analysis.info is None:
         return None
