@@ -100,6 +100,17 @@ async def test_estimate_then_exact_from_the_api(lsp_session: StartSession, fake_
         assert session.refreshes >= 2  # estimate, then exact
 
 
+async def test_models_api_windows_reach_the_diagnostics(lsp_session: StartSession, fake_api: FakeAnthropic) -> None:
+    fake_api.models = [{"id": "claude-sonnet-4-6", "max_input_tokens": 10, "max_tokens": 64_000}]
+    session = await lsp_session({"a.prompt.yaml": SMALL.format(text="Summarise the filing in three points.")},
+                                env=api_env(fake_api))
+    uri = session.open("a.prompt.yaml")
+    await session.wait_diagnostics(uri, lambda ds: "context-window-exceeded" in [d.code for d in ds],
+                                   "the window from GET /v1/models (10 tokens) instead of the table's 1,000,000")
+    status = await session.wait_status(uri, lambda s: s["contextWindow"] == 10, "the status with the new window")
+    assert status["total"] > 10 and fake_api.model_listings == 1
+
+
 async def test_workspace_budget_across_three_files(lsp_session: StartSession) -> None:
     files = {f"p/{n}.prompt.yaml": SMALL.format(text=f"Prompt {n} asks a question about the weather today.")
              for n in ("a", "b", "c")}

@@ -61,6 +61,7 @@ class PromptServer(LanguageServer):
         self.indexing = False
         self._polling = False
         self._api_warned = False
+        self._limits_asked = False
         self._retry_s: dict[str, float] = {}
         self._imported: set[bool] = set()
 
@@ -135,6 +136,9 @@ class PromptServer(LanguageServer):
             await self.scheduler.in_engine_thread(_import_engine, with_api)
             self._imported.add(with_api)
         counter, _ = self.counters.for_config(config, self.settings.offline_only)
+        if counter is not None and not self._limits_asked:
+            self._limits_asked = True
+            self.scheduler.spawn(self.refresh_model_limits(counter), "promptls:model-limits")
 
         def analyze() -> tuple[Any, FileReport | None, str]:
             from ..engine import analyze_text, read_prompt_file
@@ -389,6 +393,14 @@ class PromptServer(LanguageServer):
             unchanged = not self.is_open(uri) and self.results.get(uri) is kept
             if unchanged and self.counters.for_config(kept.config, self.settings.offline_only)[0] is not None:
                 await self.count(uri, PRIORITY_BACKGROUND)  # analysed again (text memo: no re-tokenizing)
+
+    async def refresh_model_limits(self, counter: Any) -> None:
+        """Context windows from the Models API (cached a day, asked once per session); when they
+        change anything, every file is checked again against them."""
+        limits = await counter.model_limits()
+        if limits and limits != self.settings.api_limits:
+            self.settings.api_limits = limits
+            self.recount_all()
 
     def recount_all(self) -> None:
         self.settings.invalidate()

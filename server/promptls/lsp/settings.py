@@ -4,6 +4,7 @@ then the command line / trust over both."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ class Settings:
         self.mode_override = mode_override
         self.trusted = True
         self.editor: dict[str, Any] = {}
+        self.api_limits: dict[str, dict[str, int]] = {}  # windows from the Models API, under the config
         self._roots: dict[Path, tuple[Config, list[Finding]]] = {}
 
     @property
@@ -66,6 +68,10 @@ class Settings:
                 log.exception("reading the configuration of %s failed", root)
                 cfg, findings = Config(root=root), []
             cfg = cfg.with_editor_settings(self.editor)
+            if self.api_limits:
+                from ..counting.models import merge_overrides
+
+                cfg = replace(cfg, models=merge_overrides(self.api_limits, cfg.models))
             if self.offline_only:
                 cfg = cfg.with_mode("offline")
             elif self.mode_override:
