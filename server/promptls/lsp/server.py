@@ -59,6 +59,7 @@ class PromptServer(LanguageServer):
         self.shown: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self.stats: dict[str, Any] = {"runs": {}, "estimates": 0, "exact": 0, "published": 0, "indexed": 0}
         self.indexing = False
+        self._index_runs = 0
         self._polling = False
         self._api_warned = False
         self._limits_asked = False
@@ -361,7 +362,8 @@ class PromptServer(LanguageServer):
             return
         exclude = self.settings.config_for(folders[0] / "x").exclude
         paths = await self.scheduler.in_engine_thread(self.index.discover, folders, exclude)
-        token = "promptls/index"
+        self._index_runs += 1  # a config change can start an index while one runs: one token each
+        token = f"promptls/index/{self._index_runs}"
         progress = self.supports_work_done_progress() and bool(paths)
         if progress:
             try:
