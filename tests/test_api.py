@@ -20,6 +20,7 @@ from promptls.counting.cache import FILE_NAME, CountCache
 from promptls.counting.ratelimit import RateLimiter
 from promptls.model import Counts
 from tests.fakeapi import CANARY_KEY, FakeAnthropic, Fault, count_request, make_request, rough_estimate
+from tests.fakeclock import FakeClock
 
 pytest_plugins = ["tests.conftest_api"]
 
@@ -34,18 +35,6 @@ class Info:
     id: str = MODEL
     context_window: int = 200_000
     tokenizer: str = "v3"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 def prompt(question: str = "Summarise the quarterly filing.", system: str = "You are a careful analyst.") -> Any:

@@ -8,20 +8,7 @@ import asyncio
 import pytest
 
 from promptls.counting.ratelimit import GUARD_S, RateLimiter
-
-
-class FakeClock:
-    """Monotonic time that only moves when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
+from tests.fakeclock import FakeClock
 
 
 @pytest.mark.parametrize("rpm", [1, 7, 50, 100])
