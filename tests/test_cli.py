@@ -238,3 +238,43 @@ def test_models_api_failure_keeps_the_table(fake_api, tmp_path: Path) -> None:
     fake_api.key = "sk-ant-other-key-0000000000"  # every call is refused: 401 on the listing and on counts
     out = run("count", "--format", "json", ".", cwd=tmp_path, env=env)
     assert out.returncode == 0 and json.loads(out.stdout)["files"][0]["context_window"] == 200_000
+
+
+def test_a_closed_pipe_is_one_line_not_a_traceback() -> None:
+    """`promptls count ... | head -3`: the reader is gone before promptls writes."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails with EPIPE, deterministically
+    e = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    try:
+        out = subprocess.run([sys.executable, "-m", "promptls", "count", "examples/"], cwd=ROOT, env=e,
+                             stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+    assert out.stderr.strip().splitlines() == ["promptls: error: output closed before the end (broken pipe)"]
+    assert out.returncode == 2
+
+
+def test_schema_to_a_missing_folder_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    target = tmp_path / "nonexistent" / "dir" / "s.json"
+    out = run("schema", "-o", str(target), cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [f"promptls: error: {target}: cannot write the schema: "
+                                               "No such file or directory"]
+
+
+def test_schema_to_a_file_writes_it(tmp_path: Path) -> None:
+    out = run("schema", "-o", "s.json", cwd=tmp_path)
+    assert out.returncode == 0 and "messages" in json.loads((tmp_path / "s.json").read_text())["properties"]
+
+
+@pytest.mark.parametrize("command", ["count", "check", "schema", "serve"])
+def test_help_describes_the_command_and_every_option(command: str) -> None:
+    out = run(command, "--help")
+    assert out.returncode == 0
+    usage, description = out.stdout.split("\n\n")[:2]
+    assert usage.startswith("usage: promptls " + command) and len(description.strip()) > 20
+    if command in ("count", "check"):
+        options = out.stdout.split("options:", 1)[1]
+        fmt = options.split("--format", 1)[1].split("\n  -", 1)[0]  # up to the next option
+        assert "json" in fmt.split("}", 1)[1], fmt  # the help text, beside or below `--format {...}`

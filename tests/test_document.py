@@ -6,10 +6,13 @@ import os
 import random
 import time
 
+import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptls.document import MAX_ALIAS_NODES, parse_document, position_of
+from promptls import document
+from promptls.document import MAX_ALIAS_NODES, MAX_DEPTH, parse_document, position_of
 from promptls.model import Pos, Severity, Span
 
 PROMPT = """\
@@ -155,6 +158,44 @@ def test_deep_nesting_is_refused_without_recursion() -> None:
     assert "deeper than" in f.message
     deep_block = "a:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(250))
     assert "yaml-too-complex" in codes(deep_block)
+
+
+_DEEP = {
+    # libyaml (PyYAML >= 6.0.4) stops one line of brackets at its own limit while scanning ahead.
+    "one line of brackets": "messages: " + "[" * 100_000 + "]" * 100_000 + "\n",
+    # One bracket per line: every PyYAML accepts this; only our depth rule refuses it.
+    "a bracket per line": "messages:\n" + "  [\n" * (MAX_DEPTH + 50) + "  ]\n" * (MAX_DEPTH + 50),
+    "block mappings": "a:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(MAX_DEPTH + 50)),
+}
+
+
+def _crossing(text: str) -> Pos:
+    """Where the collection that crosses the limit starts: the root mapping is level 1, so the
+    MAX_DEPTH-th bracket (or, in the block case, the key on line MAX_DEPTH) is level MAX_DEPTH + 1."""
+    if "k0" in text:
+        return Pos(MAX_DEPTH, 2 * MAX_DEPTH)
+    return position_of(text, [i for i, ch in enumerate(text) if ch == "["][MAX_DEPTH - 1])
+
+
+@pytest.mark.parametrize("text", _DEEP.values(), ids=_DEEP.keys())
+@pytest.mark.parametrize("loader", ["C", "pure-Python"])
+def test_depth_rule_is_ours_whatever_pyyaml_does(text: str, loader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same finding, message and range with libyaml or without it, on every PyYAML version."""
+    if loader == "pure-Python":
+        monkeypatch.setattr(document, "_Loader", yaml.SafeLoader)
+    _doc, f = only(text, "yaml-too-complex")
+    assert f.message == f"YAML too complex: nested deeper than {MAX_DEPTH} levels; refusing to expand it"
+    assert f.span.start == _crossing(text) and f.blocking
+
+
+def test_depth_rule_accepts_the_limit_itself() -> None:
+    text = "messages: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "\n"
+    assert "yaml-too-complex" not in codes(text)
+
+
+def test_an_ordinary_syntax_error_stays_a_syntax_error() -> None:
+    _doc, f = only("messages: [1, 2\nmodel: x\n", "yaml-syntax")
+    assert f.blocking
 
 
 def test_merge_keys() -> None:

@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"promptls {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="{serve,count,check,schema}")
 
-    serve = sub.add_parser("serve", help="run the language server (stdio)")
+    serve = sub.add_parser("serve", help="run the language server (stdio)",
+                           description="Run the promptls language server for an editor (stdio by default).")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
     serve.add_argument("--stdio", action="store_true", help="use stdio (the default; accepted for editors)")
     serve.add_argument("--mode", choices=("auto", "api", "offline"), help="override the counting mode")
@@ -44,19 +45,27 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--model", help="default model for files that name none or a non-Claude model")
         sp.add_argument("-v", "--verbose", action="store_true", help="also show hints and estimator accuracy")
 
-    count = sub.add_parser("count", help="per-part token table for prompt files")
+    count = sub.add_parser("count", help="per-part token table for prompt files",
+                           description="Count the input tokens of prompt files, part by part: exact with "
+                                       "ANTHROPIC_API_KEY, else a labelled offline estimate (≈).")
     common(count)
-    count.add_argument("--format", choices=("text", "json"), default="text")
+    count.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text: a table per file (default); json: the stable report documented in the README")
 
-    check = sub.add_parser("check", help="exit 1 when over budget, 2 when invalid (for CI)")
+    check = sub.add_parser("check", help="exit 1 when over budget, 2 when invalid (for CI)",
+                           description="Gate prompt files in CI: exit 0 when all is well, 1 when a file is over "
+                                       "a budget or the context window, 2 when a file is invalid.")
     common(check)
-    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text")
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
+                       help="text: one line per finding (default); github: workflow annotations; sarif: for "
+                            "code scanning; json: the stable report")
     check.add_argument("--show-hints", action="store_true", help="print hint-level findings too")
     check.add_argument("--exact-parts", action="store_true",
                        help="with the API, attribute every part exactly (about 1 request per part instead of 1 per "
                             "file; budgets only need totals)")
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of prompt files")
+    schema = sub.add_parser("schema", help="print the JSON Schema of prompt files",
+                            description="Print (or write) the JSON Schema of prompt files, for YAML editors.")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return p
 
@@ -71,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         return _count_or_check(args)
     except CliError as exc:
         print(f"promptls: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        # The reader went away (`promptls count ... | head`): say so once and stop; point stdout at
+        # /dev/null so the interpreter's final flush does not raise again with a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print("promptls: error: output closed before the end (broken pipe)", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
@@ -94,7 +110,10 @@ def _schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write the schema: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
     return EXIT_OK

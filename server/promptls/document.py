@@ -9,6 +9,7 @@ duplicate-key warnings, and merge keys (`<<`). Every problem becomes a located `
 
 from __future__ import annotations
 
+import contextlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -124,6 +125,7 @@ class _Builder:
         self.alias_nodes = 0
         self.root: Any = None
         self.root_done = False
+        self.last_index = 0  # where the last event started: the depth rule's resume point
 
     # -- positions ---------------------------------------------------------------------------------
 
@@ -351,6 +353,7 @@ class _Builder:
         loader = self.loader
         while not self.root_done:
             event = loader.get_event()
+            self.last_index = event.start_mark.index
             if isinstance(event, yaml.ScalarEvent):
                 self.scalar(event)
             elif isinstance(event, yaml.AliasEvent):
@@ -361,6 +364,24 @@ class _Builder:
                 self.end(event)
             elif isinstance(event, yaml.StreamEndEvent):
                 return
+
+
+def _depth_rule_windows(builder: _Builder, exc: yaml.YAMLError) -> list[int]:
+    """Prefix lengths to replay if `MAX_DEPTH` could be crossed before the error (none if it cannot).
+
+    Every collection starts at one of `[ { - ? :` (a block mapping at its first key's `:`), so the error
+    can only hide a depth violation if enough of them lie in the text libyaml scanned ahead (a slice
+    bounded by its look-ahead: an ordinary syntax error costs a short count, not a parse). The first
+    prefix ends soon after the opener that would cross the limit (the pure-Python scanner is quadratic
+    in the brackets it holds), the last at the error.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    end = min(mark.index + 1, len(builder.text)) if mark is not None else len(builder.text)
+    start, need = builder.last_index, MAX_DEPTH - len(builder.stack) + 1
+    openers = [i for i in range(start, end) if builder.text[i] in "[{-?:"]
+    if len(openers) < need:
+        return []
+    return sorted({openers[min(2 * need, len(openers)) - 1] + 1, end})
 
 
 def _first_bad_char(text: str) -> Finding | None:
@@ -414,7 +435,18 @@ def parse_document(text: str, path: Path | None) -> PromptDocument:
     body = text[1:] if text.startswith("\ufeff") else text
     builder = _Builder(body, _Loader(body))
     try:
-        builder.run()
+        try:
+            builder.run()
+        except yaml.YAMLError as exc:
+            # libyaml scans up to 1,024 characters ahead and, since PyYAML 6.0.4, stops at its own nesting
+            # limit there, before our depth rule sees the events. Our rule decides: replay a prefix of the
+            # text with the pure-Python loader (no such limit, the same marks); if the rule does not fire
+            # before the error, the original error stands.
+            for end in _depth_rule_windows(builder, exc):
+                replay = _Builder(body[:end], yaml.SafeLoader(body[:end]))
+                with contextlib.suppress(yaml.YAMLError):
+                    replay.run()
+            raise
         if builder.root_done:
             _check_single_document(builder, doc)
     except _TooComplex as exc:

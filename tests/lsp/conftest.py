@@ -25,7 +25,7 @@ from tests.fakeapi import CANARY_KEY, FakeAnthropic
 
 SERVER = [sys.executable, "-m", "promptls.lsp"]
 CLIENTS = ["visual_studio_code", "neovim"]
-WAIT_S = 10.0
+WAIT_S = 30.0  # a bound on a wait, not a sleep: generous so a loaded machine is not a failure
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float = WAIT_S, what: str = "condition") -> None:

@@ -119,7 +119,7 @@ async def test_server_trace_logs_and_cache_never_hold_the_key(tmp_path: Path) ->
             requests = fake.requests
             session.change(uri, PROMPT.replace("briefly", f"briefly ({step})"))
             # the edit, or the server's own retry after the back-off, meets the fault
-            await wait_until(lambda r=requests: fake.requests > r, timeout=15, what=f"a request met by {name}")
+            await wait_until(lambda r=requests: fake.requests > r, what=f"a request met by {name}")
             await client.text_document_hover_async(types.HoverParams(
                 text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=1)))
             await session.status(uri)
