@@ -21,6 +21,9 @@ Sources by column:
 - tool overhead (tokens the API adds when `tools` is sent, excluding the tools themselves): the
   newest §2 table; the older 2025 table for Claude 3.x; models with no row borrow their nearest
   sibling's figures with `overhead_assumed`.
+- minimum cacheable prefix (`cache_min_tokens`, gathered `CACHE_MIN_DATE`): the published figures
+  disagree between sources and revisions, so every row names its own (`cache_min_source`, see
+  `_CACHE_MIN`); config overrides it like any field (`cache_min_tokens = 2048`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 CATALOG_DATE = "2026-10-31"
+CACHE_MIN_DATE = "2026-12-01"
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
 TOKENIZERS = ("3.0", "4.7", "4.8")
@@ -77,6 +81,9 @@ class ModelInfo:
     price_cache_write_1h_long: float | None = None
     price_cache_read_long: float | None = None
     matched_from: str | None = None
+    cache_min_tokens: int = 1024
+    cache_min_source: str = ""
+    cache_min_assumed: bool = False
 
     @property
     def family(self) -> str | None:
@@ -94,6 +101,8 @@ def _row(id: str, name: str, window: int, max_out: int, prices: tuple[float, flo
     """One table row; `prices` = (input, 5m write, 1h write, cache read, output), the §3 column order."""
     p_in, p_w5, p_w1h, p_read, p_out = prices
     released = extra.pop("released", None) or _snapshot_date(id)
+    cache_min, cache_source, cache_assumed = _CACHE_MIN[id]
+    extra.update(cache_min_tokens=cache_min, cache_min_source=cache_source, cache_min_assumed=cache_assumed)
     return ModelInfo(id=id, name=name, aliases=aliases, context_window=window, max_output=max_out,
                      price_input=float(p_in), price_output=float(p_out), price_cache_write_5m=float(p_w5),
                      price_cache_write_1h=float(p_w1h), price_cache_read=float(p_read), tokenizer=tokenizer,
@@ -105,6 +114,48 @@ def _snapshot_date(model_id: str) -> str | None:
     m = re.search(r"-(\d{4})(\d{2})(\d{2})$", model_id)
     return f"{m[1]}-{m[2]}-{m[3]}" if m else None
 
+
+# Minimum cacheable prefix per model: (tokens, source, assumed). Below it a breakpoint is accepted and
+# silently never caches. Sources (newest first where they disagree):
+_SKILLS = ("anthropics/skills skills/claude-api/shared/prompt-caching.md (commit fc9191c, the Fable 5.1 "
+           "revision)")
+_SKILLS_OLD = "anthropics/skills prompt-caching.md, 2026-06 revision (reference §8)"
+_LITELLM = "docs.litellm.ai prompt_caching (2026-10-07)"
+_DOCS_2025 = "docs.anthropic.com prompt-caching, cache limitations (2025, quoted in haystack-core-integrations#2051)"
+_ISSUE_1194 = ("measured: github.com/anthropics/anthropic-sdk-python/issues/1194 (2026-02, no cache at ~1,024, "
+               "caches from 2,048) and BerriAI/litellm-docs#49 (2026-04-29, Bedrock: 2,038 no cache, 2,067 cached)")
+_CACHE_MIN: dict[str, tuple[int, str, bool]] = {
+    "claude-fable-5-2": (512, f"no published figure; Fable 5.1's per {_SKILLS}", True),
+    "claude-mythos-5-2": (512, f"no published figure; Mythos 5.1's per {_SKILLS}", True),
+    "claude-fable-5-1": (512, _SKILLS, False),
+    "claude-mythos-5-1": (512, _SKILLS, False),
+    "claude-fable-5": (512, f"{_SKILLS}; {_LITELLM} (older: 2,048 in {_SKILLS_OLD})", False),
+    "claude-mythos-5": (512, f"{_SKILLS}; {_LITELLM}", False),
+    "claude-mythos-preview": (2048, _SKILLS, False),
+    "claude-opus-5-5": (512, f"no published figure; Opus 5's per {_SKILLS}", True),
+    "claude-opus-5": (512, f"{_SKILLS}; {_LITELLM}", False),
+    "claude-opus-4-8": (1024, f"{_SKILLS}; {_LITELLM} (older: 4,096 in {_SKILLS_OLD})", False),
+    "claude-opus-4-7": (2048, f"{_SKILLS} (LiteLLM's Bedrock table and {_SKILLS_OLD}: 4,096)", False),
+    "claude-opus-4-6": (4096, f"{_SKILLS}; {_LITELLM}; quoted docs in anthropic-sdk-python#1194", False),
+    "claude-opus-4-5-20251101": (4096, f"{_SKILLS}; {_LITELLM}; quoted docs in anthropic-sdk-python#1194", False),
+    "claude-sonnet-5-5": (1024, f"no published figure; Sonnet 5's per {_SKILLS}", True),
+    "claude-sonnet-5": (1024, f"{_SKILLS}; {_LITELLM}", False),
+    "claude-sonnet-4-6": (2048, f"{_ISSUE_1194}; {_SKILLS_OLD}; the docs quoted in #1194 and {_SKILLS} say 1,024",
+                          False),
+    "claude-sonnet-4-5-20250929": (1024, f"{_SKILLS}; {_LITELLM}", False),
+    "claude-haiku-5-5": (512, "Haiku 5.5 model page as quoted by a third party (reference §8; unverified)", True),
+    "claude-haiku-4-5-20251001": (4096, f"{_SKILLS}; {_LITELLM}; quoted docs in anthropic-sdk-python#1194", False),
+    "claude-opus-4-1-20250805": (1024, f"{_SKILLS}; {_LITELLM}", False),
+    "claude-opus-4-20250514": (1024, f"{_SKILLS}; {_LITELLM}; {_DOCS_2025}", False),
+    "claude-sonnet-4-20250514": (1024, f"{_SKILLS}; {_LITELLM}; {_DOCS_2025}", False),
+    "claude-3-7-sonnet-20250219": (1024, _DOCS_2025, False),
+    "claude-3-5-sonnet-20241022": (1024, _DOCS_2025, False),
+    "claude-3-5-sonnet-20240620": (1024, _DOCS_2025, False),
+    "claude-3-5-haiku-20241022": (2048, f"{_DOCS_2025}; {_SKILLS}", False),
+    "claude-3-opus-20240229": (1024, _DOCS_2025, False),
+    "claude-3-sonnet-20240229": (1024, f"{_DOCS_2025} (Claude 3 family row)", True),
+    "claude-3-haiku-20240307": (2048, _DOCS_2025, False),
+}
 
 M, K = 1_000_000, 1_000
 _FABLE = (10, 12.50, 20, 0.25, 50)
@@ -200,10 +251,11 @@ _TABLE: tuple[ModelInfo, ...] = (
 )
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ModelInfo)}
-_INT_FIELDS = {"context_window", "max_output", "tool_overhead_auto", "tool_overhead_any", "price_threshold"}
+_INT_FIELDS = {"context_window", "max_output", "tool_overhead_auto", "tool_overhead_any", "price_threshold",
+               "cache_min_tokens"}
 _FLOAT_FIELDS = {n for n in _FIELDS if n.startswith("price_") and n != "price_threshold"}
-_BOOL_FIELDS = {"retired", "tokenizer_assumed", "overhead_assumed", "specs_assumed"}
-_STR_FIELDS = {"name", "released", "notes"}
+_BOOL_FIELDS = {"retired", "tokenizer_assumed", "overhead_assumed", "specs_assumed", "cache_min_assumed"}
+_STR_FIELDS = {"name", "released", "notes", "cache_min_source"}
 _CHOICES = {"tokenizer": TOKENIZERS, "image_tier": IMAGE_TIERS}
 OVERRIDABLE = frozenset(_INT_FIELDS | _FLOAT_FIELDS | _BOOL_FIELDS | _STR_FIELDS | set(_CHOICES) | {"aliases"})
 
@@ -314,6 +366,9 @@ def _apply(base: ModelInfo, fields: Mapping[str, Any], new_id: str | None = None
         changes["notes"] = changes.get("notes") or f"added in config; unset fields copied from {base.id}"
     elif changes:
         changes.setdefault("notes", (base.notes + "; " if base.notes else "") + "overridden in config")
+    if "cache_min_tokens" in changes:
+        changes.setdefault("cache_min_source", "set in config")
+        changes.setdefault("cache_min_assumed", False)
     return dataclasses.replace(base, **changes) if changes else base
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import budget, catalog
+from . import budget, caching, catalog
 from .attachments import load_attachment
 from .config import Config
 from .counting.estimate import estimate
@@ -227,6 +227,8 @@ def make_report(analysis: Analysis, counts: Counts | None, config: Config,
         max_tokens_span=doc.span(mt_path) if mt_path else None, model=info.id)
     if counts.error:
         findings.append(Finding("api-error", counts.error, Severity.INFO, FILE_START))
+    cache_findings, cache_report = caching.report(request, counts, info, spec)
+    findings += cache_findings
     for f in findings:
         if f.path is None:
             f.path = str(analysis.path)
@@ -235,7 +237,7 @@ def make_report(analysis: Analysis, counts: Counts | None, config: Config,
         overhead=counts.total - top, total=counts.total, exact=counts.exact,
         context_window=info.context_window, max_output=info.max_output,
         cost_usd=catalog.cost_usd(info, counts.total), findings=findings, variants=variants,
-        source=counts.source, requests=counts.requests, cache_hits=counts.cache_hits)
+        source=counts.source, requests=counts.requests, cache_hits=counts.cache_hits, caching=cache_report)
 
 
 def analyze_file(path: Path, config: Config, correction: float = 1.0) -> FileReport:

@@ -231,6 +231,31 @@ class Part:
     attachment: Attachment | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CachePosition:
+    """One cacheable block in render order (tools → system → messages): the part whose tokens hold it
+    (`share` of that part's tokens when it holds several blocks), its block type and the template
+    variables its text uses, as written."""
+
+    part_id: str
+    label: str
+    block_type: str
+    span: Span
+    variables: tuple[str, ...] = ()
+    share: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class CacheBreakpoint:
+    """A `cache_control` marker: the position it ends on, its TTL ("5m" | "1h") and the key's range.
+    `automatic` is the request-level marker, which the API places on the last cacheable block."""
+
+    position: int
+    ttl: str
+    span: Span
+    automatic: bool = False
+
+
 @dataclass(slots=True)
 class CountRequest:
     """A complete count_tokens body plus its parts. `body` is exactly what would be sent."""
@@ -238,6 +263,8 @@ class CountRequest:
     model: str
     body: dict[str, Any]
     parts: list[Part]
+    positions: list[CachePosition] = field(default_factory=list)
+    breakpoints: list[CacheBreakpoint] = field(default_factory=list)
 
     def part(self, part_id: str) -> Part:
         for p in self.parts:
@@ -315,6 +342,55 @@ class VariantReport:
 
 
 @dataclass(slots=True)
+class BreakpointReport:
+    """One breakpoint with the tokens of the prefix it closes and whether it caches."""
+
+    span: Span
+    ttl: str
+    automatic: bool
+    part_id: str
+    label: str
+    prefix_tokens: int
+    exact: bool
+    caches: bool  # prefix ≥ the model's minimum
+    stable: bool  # no per-call content before it: later calls can read it
+
+
+@dataclass(slots=True)
+class CacheReport:
+    """What prompt caching does to this file's input cost, per call, in US dollars.
+
+    `first_call_usd` writes every caching breakpoint's prefix; `cached_call_usd` reads the stable
+    prefix and re-writes what follows it up to the last caching breakpoint; `break_even_calls` is the
+    smallest number of calls at which caching costs no more than not caching (None: never)."""
+
+    breakpoints: list[BreakpointReport]
+    min_tokens: int
+    min_source: str
+    write_5m_tokens: int
+    write_1h_tokens: int
+    read_tokens: int
+    uncached_usd: float
+    first_call_usd: float
+    cached_call_usd: float
+    break_even_calls: int | None
+
+
+@dataclass(slots=True)
+class ModelComparison:
+    """This prompt on another model, counted with that model's own tokenizer."""
+
+    model: str
+    name: str
+    tokenizer: str
+    total: int
+    exact: bool
+    cost_usd: float
+    context_window: int
+    fits: bool
+
+
+@dataclass(slots=True)
 class FileReport:
     path: str
     model: str | None  # the Claude id counted with (None when the file is unusable)
@@ -331,6 +407,8 @@ class FileReport:
     source: str = "estimate"
     requests: int = 0
     cache_hits: int = 0
+    caching: CacheReport | None = None
+    comparison: list[ModelComparison] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:

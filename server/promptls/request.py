@@ -3,6 +3,11 @@
 Template variables are filled from one testData row; attachments are loaded (confined to the
 workspace) and become base64 image/document blocks, prepended to the first user message as the
 seed app did. Anything that cannot be loaded is left out of the request and reported.
+
+Prompt caching: `cache_control` is read wherever the API takes it (system text blocks, tools,
+message content blocks and the request-level automatic breakpoint) and sent with the count, except
+markers the API would reject (invalid, or past the 4th), so the count still works; the cacheable
+blocks in render order and the breakpoints go into the request for `caching`.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from . import caching
 from .model import (
     Attachment,
     BlockSpec,
+    CacheBreakpoint,
+    CachePosition,
     CountRequest,
     DataPath,
     Finding,
@@ -25,7 +33,7 @@ from .model import (
     Severity,
     Span,
 )
-from .templates import substitute
+from .templates import substitute, variables
 
 # (ref, span, kind hint) -> Attachment; the engine binds root, base dir and allowed roots.
 Loader = Callable[[str, Span], Attachment]
@@ -40,12 +48,35 @@ class _Builder:
         self.parts: list[Part] = []
         self.findings: list[Finding] = []
         self.missing: dict[str, Span] = {}
+        # Cacheable blocks per section, each with the dict that carries its marker (None: no marker).
+        self.cache: dict[str, list[tuple[CachePosition, dict[str, Any] | None, Span | None]]] = {
+            "tools": [], "system": [], "messages": []}
 
     # -- helpers -------------------------------------------------------------------------------
 
     def line_span(self, path: DataPath) -> Span:
         """The first line of a node: where its hint goes."""
         return self.doc.span(path)
+
+    def marker(self, holder: dict[str, Any], base: DataPath) -> tuple[dict[str, Any] | None, Span | None]:
+        """Validate `holder`'s cache_control in place (dropped when the API would reject it)."""
+        if "cache_control" not in holder:
+            return None, None
+        span = self.doc.key_span((*base, "cache_control"))
+        value, problem = caching.marker(holder["cache_control"], span)
+        if problem is not None:
+            self.findings.append(problem)
+            del holder["cache_control"]
+            return None, None
+        holder["cache_control"] = value
+        return holder, span
+
+    def position(self, section: str, part_id: str, label: str, span: Span, *, block_type: str = "text",
+                 text: str = "", holder: dict[str, Any] | None = None, base: DataPath = (),
+                 share: float = 1.0) -> None:
+        carrier, key_span = self.marker(holder, base) if holder is not None else (None, None)
+        self.cache[section].append((CachePosition(part_id, label, block_type, span, tuple(variables(text)), share),
+                                    carrier, key_span))
 
     def fill(self, text: str, path: DataPath) -> str:
         out, missing = substitute(text, self.row)
@@ -89,11 +120,16 @@ class _Builder:
         if spec.system is None:
             return None
         path = spec.system_path or ("system",)
+        span = self.doc.key_span(path) if spec.system_path and spec.system_path[0] == "system" else self.line_span(path)
         if isinstance(spec.system, str):
             value: Any = self.fill(spec.system, path)
+            self.position("system", "system", "system", span, text=spec.system)
         else:
             value = [self.text_block(b) for b in spec.system]
-        span = self.doc.key_span(path) if spec.system_path and spec.system_path[0] == "system" else self.line_span(path)
+            size = sum(len(str(b.value)) for b in spec.system) or 1
+            for b, block in zip(spec.system, value, strict=True):
+                self.position("system", "system", "system text", self.line_span(b.path), text=str(b.value),
+                              holder=block, base=_base(b), share=len(str(b.value)) / size if len(value) > 1 else 1.0)
         self.parts.append(Part("system", "system", "system", span, value))
         return value
 
@@ -125,6 +161,8 @@ class _Builder:
             return None
         self.parts.append(Part(pid, "block", label, span, block, parent=parent,
                                detail=att.detail() if att else "", api_ok=api_ok, attachment=att))
+        self.position("messages", pid, label, span, block_type=str(block.get("type", b.kind)),
+                      text=str(b.value) if b.kind == "text" else "", holder=block, base=_base(b))
         return block
 
     def messages(self, first_user_extra: list[tuple[dict[str, Any], Part]]) -> list[dict[str, Any]]:
@@ -135,7 +173,10 @@ class _Builder:
             part = Part(pid, "message", f"{m.role} #{i + 1}", self.line_span(m.path), None, role=m.role)
             self.parts.append(part)
             first_kid = len(self.parts)
+            first_position = len(self.cache["messages"])
             content = self.content(m, pid)
+            if isinstance(m.content, str):
+                self.position("messages", pid, part.label, part.span, text=m.content)
             kids = [p for p in self.parts[first_kid:] if p.parent == pid]  # not all parts: 10k messages stay linear
             if m.role == "user" and not first_user_done and first_user_extra:
                 first_user_done = True
@@ -143,6 +184,9 @@ class _Builder:
                 for _, apart in first_user_extra:
                     apart.parent = pid
                     kids.append(apart)
+                self.cache["messages"][first_position:first_position] = [
+                    (CachePosition(apart.id, apart.label, str(b.get("type", "document")), apart.span), None, None)
+                    for b, apart in first_user_extra]
                 content = blocks + ([{"type": "text", "text": content}] if isinstance(content, str) else content)
             message = {"role": m.role, "content": content}
             part.fragment = message
@@ -176,15 +220,21 @@ class _Builder:
         if not spec.tools:
             return None
         path = spec.tools_path or ("tools",)
-        tools_part = Part("tools", "tools", f"tools ({len(spec.tools)})", self.doc.key_span(path), spec.tools)
+        written = self.doc.data.get("tools") if isinstance(self.doc.data, dict) else None
+        written = written if isinstance(written, list) else []
+        tools = [dict(t) for t in spec.tools]  # copies: an invalid cache_control is dropped from what is sent
+        tools_part = Part("tools", "tools", f"tools ({len(tools)})", self.doc.key_span(path), tools)
         self.parts.append(tools_part)
-        for i, tool in enumerate(spec.tools):
+        for i, tool in enumerate(tools):
             name = str(tool.get("name") or tool.get("type") or f"tool {i + 1}")
             server_tool = str(tool.get("type", "")).startswith(SERVER_TOOL_PREFIXES)
-            self.parts.append(Part(f"tools[{i}]", "tool", name, self.line_span((*path, i)), tool,
-                                   parent="tools", api_ok=not server_tool))
+            at = next((k for k, t in enumerate(written) if t == spec.tools[i]), i)  # invalid tools are skipped
+            span = self.line_span((*path, at))
+            self.parts.append(Part(f"tools[{i}]", "tool", name, span, tool, parent="tools", api_ok=not server_tool))
+            self.position("tools", f"tools[{i}]", f"tool {name}", span, block_type="tool", holder=tool,
+                          base=(*path, at))
         tools_part.api_ok = all(p.api_ok for p in self.parts if p.parent == "tools")
-        return spec.tools
+        return tools
 
     def build(self) -> tuple[CountRequest, list[Finding]]:
         body: dict[str, Any] = {"model": self.model}
@@ -209,18 +259,63 @@ class _Builder:
             body["tool_choice"] = self.spec.tool_choice
         if self.spec.thinking is not None:
             body["thinking"] = self.spec.thinking
+        positions, breakpoints = self.breakpoints(body)
         for name, span in self.missing.items():
             self.findings.append(Finding(
                 "template-variable-missing",
                 f"no value for {{{{{name}}}}}: counted as written (add it to testData or variables)",
                 Severity.WARNING, span, data={"variable": name}))
-        return CountRequest(self.model, body, self.parts), self.findings
+        request = CountRequest(self.model, body, self.parts, positions, breakpoints)
+        self.findings += caching.structure_findings(request, self.spec)
+        return request, self.findings
+
+    def breakpoints(self, body: dict[str, Any]) -> tuple[list[CachePosition], list[CacheBreakpoint]]:
+        """Cacheable blocks in render order and the breakpoints on them, the request-level one included;
+        markers past the API's limit are taken out of `body` (the finding says so)."""
+        entries = [*self.cache["tools"], *self.cache["system"], *self.cache["messages"]]
+        positions = [pos for pos, _, _ in entries]
+        explicit = [(i, holder, span) for i, (_, holder, span) in enumerate(entries)
+                    if holder is not None and span is not None]
+        bps = [CacheBreakpoint(i, caching.ttl_of(holder["cache_control"]), span) for i, holder, span in explicit]
+        top = self.doc.data.get("cache_control") if isinstance(self.doc.data, dict) else None
+        if top is not None:
+            span = self.doc.key_span(("cache_control",))
+            value, problem = caching.marker(top, span)
+            at = caching.automatic_position(positions)
+            if problem is not None:
+                self.findings.append(problem)
+            else:
+                body["cache_control"] = value
+            if value is not None and at is not None:
+                ttl = caching.ttl_of(value)
+                same = next((b for b in bps if b.position == at), None)
+                if same is not None and same.ttl != ttl:
+                    self.findings.append(Finding(
+                        "cache-ttl-order", f"the request-level cache_control ({ttl}) lands on the last block, whose "
+                        f"own breakpoint (line {same.span.start.line + 1}) has ttl {same.ttl}: the API rejects "
+                        "the request", Severity.ERROR, span))
+                elif same is None:  # an explicit marker with the same TTL there makes it a no-op
+                    bps.append(CacheBreakpoint(at, ttl, span, automatic=True))
+        for n, (_, holder, _) in enumerate(explicit):
+            if n >= caching.MAX_BREAKPOINTS:
+                del holder["cache_control"]
+        if len(bps) > caching.MAX_BREAKPOINTS and "cache_control" in body and len(explicit) >= caching.MAX_BREAKPOINTS:
+            del body["cache_control"]
+        return positions, sorted(bps, key=lambda b: b.position)
 
 
 def build_request(spec: PromptSpec, doc: PromptDocument, model: str, row: dict[str, Any] | None,
                   load: Loader) -> tuple[CountRequest, list[Finding]]:
     """Build the request for one testData row (or none)."""
     return _Builder(spec, doc, model, row or {}, load).build()
+
+
+def _base(b: BlockSpec) -> DataPath:
+    """The data path of the mapping that holds a block's `cache_control` (shorthand blocks record the
+    path of their `text:`/`image:`/`document:` value)."""
+    if b.kind in ("text", "image", "document") and b.path and b.path[-1] in ("text", "image", "document"):
+        return b.path[:-1]
+    return b.path
 
 
 _B64_CACHE: OrderedDict[str, str] = OrderedDict()
