@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     common(count)
     count.add_argument("--format", choices=("text", "json"), default="text",
                        help="text: a table per file (default); json: the stable report documented in the README")
+    count.add_argument("--compare-models", metavar="A,B,C",
+                       help="also count each file on these models, each with its own tokenizer (`current`: "
+                            "config compare_models, else the current lineup)")
 
     check = sub.add_parser("check", help="exit 1 when over budget, 2 when invalid (for CI)",
                            description="Gate prompt files in CI: exit 0 when all is well, 1 when a file is over "
@@ -331,7 +334,12 @@ def _count_or_check(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING if args.verbose else logging.ERROR, format="promptls: %(message)s")
     files, config = _files(args)
+    compare = _compare_models(args, config)
     reports, api = _run_engine(files, config, parts=args.command == "count" or args.exact_parts)
+    if compare:
+        from .compare import attach
+
+        attach(reports, config, compare, _make_counter)
     ws = summarize(reports, config)
     for r in ws.files:
         r.path = _display(Path(r.path))
@@ -379,6 +387,25 @@ def _count_or_check(args: argparse.Namespace) -> int:
     if args.command == "check" and any(r.over_budget for r in ws.files):
         return EXIT_OVER_BUDGET
     return EXIT_OK
+
+
+def _compare_models(args: argparse.Namespace, config: Config) -> list[Any]:
+    """The models of `--compare-models` (catalog rows); an id that names no Claude model is a usage error."""
+    wanted = getattr(args, "compare_models", None)
+    if wanted is None:
+        return []
+    from .compare import models_for, parse_models
+
+    if wanted.strip().lower() == "current":
+        return models_for(config)
+    models, unknown = parse_models(wanted.split(","), config.models)
+    if unknown:
+        names = ", ".join(f"`{u}`" for u in unknown)
+        raise CliError(f"--compare-models: {names} {'is' if len(unknown) == 1 else 'are'} not "
+                       f"{'a Claude model' if len(unknown) == 1 else 'Claude models'} promptls knows")
+    if not models:
+        raise CliError("--compare-models needs model ids, e.g. claude-sonnet-4-6,claude-opus-5-5 (or `current`)")
+    return models
 
 
 def _print_calibration(cache: Any) -> None:

@@ -47,6 +47,7 @@ class Config:
     hints: str = "all"
     base_url: str | None = None
     exclude: tuple[str, ...] = (".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build")
+    compare_models: tuple[str, ...] = ()  # hover on `model:` / `count --compare-models`; () = current lineup
     source: Path | None = None  # the file the settings came from
 
     def rel(self, path: Path) -> str:
@@ -95,6 +96,7 @@ _FILE_KEYS = {
     "hints": ("hints", "hints"),
     "base_url": ("base_url", "str"),
     "exclude": ("exclude", "strlist"),
+    "compare_models": ("compare_models", "strlist"),
 }
 _EDITOR_KEYS = {
     "model": ("default_model", "str"),
@@ -105,6 +107,7 @@ _EDITOR_KEYS = {
     "budgets": ("budgets", "budgets"),
     "workspaceBudget": ("workspace_budget", "posint"),
     "hints": ("hints", "hints"),
+    "compareModels": ("compare_models", "strlist"),
 }
 
 

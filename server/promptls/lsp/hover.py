@@ -7,6 +7,7 @@ from pygls.workspace.position_codec import PositionCodec
 
 from ..model import PartReport, Span
 from ..render.numbers import usd as cost_label
+from . import cachehover
 from .positions import to_code_points, to_range
 from .state import DocResult
 
@@ -73,12 +74,16 @@ def model_markdown(result: DocResult) -> str | None:
     if report.cost_usd is not None:
         out += ["", f"This file: {'' if report.exact else '≈ '}{report.total:,} input tokens, "
                 f"{_kind_of(result)}; {cost_label(report.cost_usd)} per request"]
+    out += cachehover.model_lines(result)
     out += ["", f"_catalog {catalog.CATALOG_DATE}_"]
     return "\n".join(out)
 
 
 def hover(result: DocResult, lines: list[str], pos: types.Position, codec: PositionCodec) -> types.Hover | None:
     line, col = to_code_points(lines, pos, codec)
+    if (cached := cachehover.hover_at(result, line, col)) is not None:
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=cached[0]),
+                           range=to_range(result.lines, cached[1], codec))
     doc = getattr(result.analysis, "doc", None)
     if doc is not None:
         for path in (("model",),):

@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import __version__
 from ..model import FileReport, Severity, WorkspaceReport
+from .caching import cache_json, comparison_json
 
 SCHEMA_VERSION = 1
 
@@ -27,6 +28,8 @@ def file_json(r: FileReport, min_severity: Severity = Severity.HINT) -> dict[str
         "parts": [p.to_json() for p in r.parts],
         "variants": [{"row": v.row, "total": v.total, "exact": v.exact} for v in r.variants],
         "findings": [f.to_json() for f in r.findings if f.severity <= min_severity],
+        "caching": cache_json(r.caching),
+        **({"comparison": comparison_json(r.comparison)} if r.comparison else {}),
     }
 
 

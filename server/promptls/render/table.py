@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ..model import FileReport, Finding, PartReport, Severity, WorkspaceReport
+from .caching import comparison_lines
+from .caching import marks as cache_marks
+from .caching import summary_line as cache_summary
 from .numbers import tokens as tok
 from .numbers import usd
 
@@ -25,17 +28,24 @@ def file_table(r: FileReport, display_path: str, min_severity: Severity = Severi
     if r.parts:
         total = r.total or 1
         width = max([len(_label(p.label, p.parent)) for p in r.parts] + [8])
-        out.append(f"  {'line':>5}  {'part':<{width}}  {'tokens':>12}  {'share':>6}")
+        marks = cache_marks(r)
+        cache_w = max([len(m) for m in marks.values()] + [5]) if marks else 0
+        out.append(f"  {'line':>5}  {'part':<{width}}  {'tokens':>12}  {'share':>6}"
+                   + (f"  {'cache':<{cache_w}}" if marks else ""))
         for p in _file_order(r.parts):
             detail = f"  {p.detail}" if p.detail else ""
             share = f"{p.tokens / total:6.1%}" if p.parent is None else ""
+            cache = f"  {marks.get(p.id, ''):<{cache_w}}" if marks else ""
             out.append(f"  {p.span.start.line + 1:>5}  {_label(p.label, p.parent):<{width}}  "
-                       f"{tok(p.tokens, p.exact):>12}  {share:>6}{detail}")
+                       f"{tok(p.tokens, p.exact):>12}  {share:>6}{cache}{detail}".rstrip())
         out.append(f"  {'':>5}  {'overhead':<{width}}  {tok(r.overhead, r.exact):>12}  "
                    f"{r.overhead / total:6.1%}")
         window = f"  {_share(r.total, r.context_window)} of {r.context_window:,} window" if r.context_window else ""
         out.append(f"  {'':>5}  {'total':<{width}}  {tok(r.total, r.exact):>12}  {'':>6}{window}  ·  "
                    f"{money(r.cost_usd)} input  ·  {_source(r)}")
+        if r.caching is not None:
+            out.append(f"  {cache_summary(r.caching)}")
+        out.extend(comparison_lines(r))
         if r.variants:
             lo = min(r.variants, key=lambda v: v.total)
             hi = max(r.variants, key=lambda v: v.total)
