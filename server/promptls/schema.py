@@ -521,8 +521,10 @@ _POS_INT = {"type": "integer", "minimum": 1}
 _CACHE_CONTROL = {
     "type": "object",
     "description": "Prompt-caching breakpoint, e.g. {type: ephemeral} or {type: ephemeral, ttl: 1h}.",
-    "properties": {"type": {"enum": ["ephemeral"]}, "ttl": {"enum": ["5m", "1h"]}},
+    "properties": {"type": {"enum": ["ephemeral"]}, "ttl": {"enum": ["5m", "1h"], "description": "Cache lifetime: "
+                                                             "5m (write 1.25x input) or 1h (write 2x)."}},
     "required": ["type"],
+    "additionalProperties": False,
 }
 _ROLE_PATTERN = "^([Ss][Yy][Ss][Tt][Ee][Mm]|[Uu][Ss][Ee][Rr]|[Aa][Ss][Ss][Ii][Ss][Tt][Aa][Nn][Tt])$"
 _CLAUDE_EXAMPLES = ["claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5", "anthropic/claude-sonnet-4-6"]
@@ -572,7 +574,8 @@ def json_schema() -> dict[str, Any]:
                            "(image/document sources: base64, url, file, text, content).",
             "properties": {"type": {"type": "string", "examples": [
                 "text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
-                "search_result"]}},
+                "search_result"]},
+                           "cache_control": {"$ref": "#/definitions/cacheControl"}},
             "required": ["type"],
         },
         "block": {"anyOf": [
@@ -650,8 +653,12 @@ def json_schema() -> dict[str, Any]:
                              {"type": "array", "items": {"anyOf": [
                                  {"type": "string"}, {"$ref": "#/definitions/textBlock"},
                                  {"type": "object", "properties": {"type": {"enum": ["text"]},
-                                                                   "text": {"type": "string"}},
+                                                                   "text": {"type": "string"},
+                                                                   "cache_control": {
+                                                                       "$ref": "#/definitions/cacheControl"}},
                                   "required": ["type", "text"]}]}}]},
+        "cache_control": {"$ref": "#/definitions/cacheControl", "description": "Automatic prompt caching: the "
+                          "API puts this breakpoint on the last cacheable block (it takes one of the 4 slots)."},
         "messages": {"type": "array", "description": "The conversation, in order.",
                      "items": {"$ref": "#/definitions/message"}},
         "tools": {"type": "array", "description": "Tools offered to the model; their definitions count as input.",
