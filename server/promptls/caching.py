@@ -81,8 +81,7 @@ def automatic_position(positions: Sequence[CachePosition]) -> int | None:
 
 
 def per_call_variables(spec: PromptSpec) -> dict[str, str]:
-    """Variables whose value changes between calls, with why: testData rows differ, no row gives a
-    value (the application fills it per call), or the name says it (a date, an id)."""
+    """Variables whose testData rows disagree, with why (`_why_varies` adds the other per-call cases)."""
     rows = spec.test_data
     names: dict[str, None] = {}
     for row in rows:
