@@ -74,7 +74,7 @@ async def compare_exact(request: CountRequest, models: Sequence[catalog.ModelInf
     for info in models:
         req = _for_model(request, info)
         est = estimate(req, info, counter.cache.correction(info.id))
-        out.append(_row(info, await counter.count_total(req, info, 1, est)))
+        out.append(_row(info, await counter.count_total(req, None, 1, est)))
     return out
 
 
