@@ -338,3 +338,31 @@ def test_files_without_breakpoints_stay_quiet(tmp_path: Path) -> None:
     from promptls.render.table import file_table
 
     assert "cache" not in file_table(r, "p.prompt.yaml")
+
+
+async def test_with_exact_counts_the_prefix_is_exact(fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    from promptls.engine import exact_counts, make_report
+
+    a = analyze("too-short.prompt.yaml")
+    counter = make_counter(settings_from_env("api"), CountCache(tmp_path / FILE_NAME))
+    try:
+        counts = await exact_counts(a, counter, 0)
+    finally:
+        await counter.aclose()
+    assert counts is not None and counts.exact
+    r = make_report(a, counts, Config(root=FIXTURES))
+    [f] = [f for f in r.findings if f.code == "cache-prefix-too-short"]
+    system = counts.parts["system"].tokens
+    overhead = counts.total - sum(counts.parts[p.id].tokens for p in a.request.top_parts)
+    assert f.data["exact"] is True and f.data["prefix_tokens"] == system + overhead
+    assert f"is {system + overhead:,} tokens" in f.message and "≈" not in f.message
+
+
+def test_compare_models_setting_picks_the_hover_models(tmp_path: Path) -> None:
+    assert [m.id for m in compare.models_for(Config(root=tmp_path))] == list(compare.DEFAULT_MODELS)
+    (tmp_path / "promptls.toml").write_text('compare_models = ["claude-haiku-4-5", "claude-opus-5"]\n')
+    config, problems = load_config(tmp_path)
+    assert problems == []
+    assert [m.id for m in compare.models_for(config)] == ["claude-haiku-4-5-20251001", "claude-opus-5"]
+    editor = config.with_editor_settings({"compareModels": ["claude-sonnet-5"]})
+    assert [m.id for m in compare.models_for(editor)] == ["claude-sonnet-5"]
