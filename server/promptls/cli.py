@@ -28,7 +28,7 @@ class CliError(Exception):
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="promptls", description="What a Claude prompt costs, before you send it.")
     p.add_argument("--version", action="version", version=f"promptls {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{serve,count,check,schema}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{serve,count,check,diff,schema}")
 
     serve = sub.add_parser("serve", help="run the language server (stdio)",
                            description="Run the promptls language server for an editor (stdio by default).")
@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="with the API, attribute every part exactly (about 1 request per part instead of 1 per "
                             "file; budgets only need totals)")
 
+    from .diff.command import add_parser as add_diff_parser
+
+    add_diff_parser(sub, common)
+
     schema = sub.add_parser("schema", help="print the JSON Schema of prompt files",
                             description="Print (or write) the JSON Schema of prompt files, for YAML editors.")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
@@ -80,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "schema":
             return _schema(args)
+        if args.command == "diff":
+            from .diff.command import run as diff
+
+            return diff(args)
         return _count_or_check(args)
     except CliError as exc:
         print(f"promptls: error: {exc}", file=sys.stderr)
