@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
+from ..diff.head import hover_lines as vs_head
 from ..model import PartReport, Span
 from ..render.numbers import usd as cost_label
 from . import cachehover
@@ -73,7 +74,7 @@ def model_markdown(result: DocResult) -> str | None:
         out += ["", info.notes]
     if report.cost_usd is not None:
         out += ["", f"This file: {'' if report.exact else '≈ '}{report.total:,} input tokens, "
-                f"{_kind_of(result)}; {cost_label(report.cost_usd)} per request"]
+                f"{_kind_of(result)}; {cost_label(report.cost_usd)} per request", *vs_head(result)]
     out += cachehover.model_lines(result)
     out += ["", f"_catalog {catalog.CATALOG_DATE}_"]
     return "\n".join(out)
