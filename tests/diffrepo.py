@@ -125,7 +125,7 @@ def make_repo(repo: Path, config: str = "") -> tuple[str, str]:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "base")
     base = git(repo, "rev-parse", "HEAD").strip()
-    _write(repo, {**HEAD_CHANGES, "promptls.toml": config + HEAD_CHANGES["promptls.toml"]})
+    _write(repo, {**HEAD_CHANGES, "promptls.toml": config + (HEAD_CHANGES["promptls.toml"] or "")})
     _chart(repo, (1200, 900))  # a second attachment change: a bigger image
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "change")

@@ -174,7 +174,7 @@ def test_job_summary_is_appended_when_github_step_summary_is_set(repo, tmp_path:
     json.loads(out.stdout)  # stdout stays the asked-for format
     written = summary.read_text()
     assert written.startswith("# earlier step\n<!-- promptls-diff -->")
-    assert "| `prompts/vision.prompt.yaml` (modified) |" in written
+    assert "| `prompts/vision.prompt.yaml`<br><sub>modified · claude-sonnet-4-6</sub> |" in written
 
 
 def test_default_base_is_the_merge_base_with_the_remote_default_branch(tmp_path: Path) -> None:

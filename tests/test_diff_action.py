@@ -52,7 +52,7 @@ class FakeGitHub:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _reply(self, status: int, payload: Any = None) -> None:
@@ -71,7 +71,7 @@ class FakeGitHub:
                     return self._reply(401, {"message": "Bad credentials"})
                 parts = url.path.strip("/").split("/")
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
+                body: dict[str, Any] = json.loads(self.rfile.read(length)) if length else {}
                 if parts[:3] != ["repos", *REPO.split("/")]:
                     return self._reply(404, {"message": "Not Found"})
                 if method != "GET" and fake.read_only:
@@ -228,7 +228,9 @@ def test_the_diff_report_goes_into_the_comment(github: FakeGitHub, tmp_path: Pat
     assert out.returncode == 0, out.stderr
     assert comment(github, tmp_path, md.read_text()).returncode == 0
     (posted,) = github.on(7)
-    assert posted["body"] == md.read_text() and "| `prompts/switch.prompt.yaml` (modified) |" in posted["body"]
+    assert posted["body"] == md.read_text()
+    assert "| `prompts/switch.prompt.yaml`<br><sub>modified · claude-haiku-4-5" in posted["body"]
+    assert "→ claude-opus-4-6, re-priced</sub>" in posted["body"]
 
 
 def test_action_is_a_composite_that_keeps_the_key_from_forks() -> None:

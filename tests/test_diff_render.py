@@ -89,7 +89,7 @@ def test_markdown_puts_totals_first_and_the_details_last() -> None:
     assert md.startswith(MARKER + "\n## promptls")
     assert md.index("**+2,240 input tokens") < md.index("| **Δ** |") < md.index("### Changed prompt files") \
         < md.index("### Findings") < md.index("<details>") < md.index("</details>")
-    assert "`claude-haiku-4-5` → `claude-opus-4-6` (re-priced)" in md
+    assert "<sub>modified · claude-haiku-4-5 → claude-opus-4-6, re-priced</sub>" in md
     assert NO_CHANGE not in md
 
 
@@ -123,8 +123,8 @@ def test_repository_text_cannot_format_mention_or_inject_html() -> None:
     for raw in ("<img", "<script", "@octocat", "@admins", "](https", "x|y"):
         assert raw not in outside_code, raw
     for line in md.splitlines():
-        if line.startswith("| `"):  # the table row keeps its 6 columns: the path's `|` cannot split it
-            assert line.count(" | ") == 5
+        if line.startswith("| `"):  # the table row keeps its 5 columns: the path's `|` cannot split it
+            assert line.count(" | ") == 4
 
 
 def test_json_is_stable() -> None:

@@ -67,6 +67,15 @@ def _side_tokens(f: FileDiff, after: bool) -> str:
     return tokens(r.total if r else None, r.exact if r else True)
 
 
+def _md_tokens(n: int | None, exact: bool) -> str:
+    """A Markdown table cell that keeps `≈ 1,234` on one line."""
+    return tokens(n, exact).replace("≈ ", "≈\u00a0")
+
+
+def _md_side(f: FileDiff, after: bool) -> str:
+    return _side_tokens(f, after).replace("≈ ", "≈\u00a0")
+
+
 def _estimate_note(result: DiffResult) -> str:
     if result.totals.exact:
         return "exact counts from the count_tokens API"
@@ -164,8 +173,8 @@ def _md_path(f: FileDiff) -> str:
 
 def _md_model(f: FileDiff) -> str:
     if f.model_changed:
-        return f"{_code(f.model_before or '—')} → {_code(f.model_after or '—')} (re-priced)"
-    return _code(f.model_after or f.model_before or "—")
+        return f"{_esc(f.model_before or '—')} → {_esc(f.model_after or '—')}, re-priced"
+    return _esc(f.model_after or f.model_before or "—")
 
 
 _ICON = {Severity.ERROR: "🛑", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️", Severity.HINT: "💡"}
@@ -193,15 +202,15 @@ def markdown(result: DiffResult, gate: Gate | None = None, *, budget: int = COMM
         head += [f"{verdict} the limit of {gate} more input tokens" if not gate.percent
                  else f"{verdict} the limit of +{gate}", ""]
     head += ["| | input tokens | $ per call |", "|---|--:|--:|",
-             f"| base `{result.base.short}` | {tokens(t.before, t.exact)} | {money(t.cost_before)} |",
-             f"| this change | {tokens(t.after, t.exact)} | {money(t.cost_after)} |",
+             f"| base `{result.base.short}` | {_md_tokens(t.before, t.exact)} | {money(t.cost_before)} |",
+             f"| this change | {_md_tokens(t.after, t.exact)} | {money(t.cost_after)} |",
              f"| **Δ** | **{signed(t.delta)} ({signed_pct(t.delta_pct)})** | **{signed_usd(t.cost_delta)}** |", ""]
-    movers = sorted(result.files, key=lambda f: (-abs(f.delta), -abs(f.cost_delta), f.path))[:TOP_MOVERS]
+    movers = sorted(result.files, key=lambda f: (-abs(f.cost_delta), -abs(f.delta), f.path))[:TOP_MOVERS]
     title = "Biggest changes" if len(result.files) > len(movers) else "Changed prompt files"
-    head += [f"### {title}", "", "| file | model | tokens | Δ | Δ% | $ per call |", "|---|---|--:|--:|--:|--:|"]
+    head += [f"### {title}", "", "| file | before | after | Δ | $ per call |", "|---|--:|--:|--:|--:|"]
     for f in movers:
-        head.append(f"| {_md_path(f)} ({f.status}) | {_md_model(f)} | {_side_tokens(f, False)} → "
-                    f"{_side_tokens(f, True)} | {signed(f.delta)} | {signed_pct(f.delta_pct) if f.before else 'new'} "
+        head.append(f"| {_md_path(f)}<br><sub>{f.status} · {_md_model(f)}</sub> | {_md_side(f, False)} | "
+                    f"{_md_side(f, True)} | {signed(f.delta)} ({signed_pct(f.delta_pct) if f.before else 'new'}) "
                     f"| {money(f.cost_before)} → {money(f.cost_after)} |")
     head.append("")
     finding_lines = [_md_finding(f, x, True) for f in result.files for x in f.appeared]
@@ -250,9 +259,9 @@ def _md_file_section(f: FileDiff) -> str:
     out += ["| part | before | after | Δ | Δ% |", "|---|--:|--:|--:|--:|"]
     for p in f.parts:
         label = ("&nbsp;&nbsp;" if p.parent else "") + _esc(p.label)
-        out.append(f"| {label} | {tokens(p.before, p.exact)} | {tokens(p.after, p.exact)} | {signed(p.delta)} "
+        out.append(f"| {label} | {_md_tokens(p.before, p.exact)} | {_md_tokens(p.after, p.exact)} | {signed(p.delta)} "
                    f"| {_part_pct(p)} |")
-    out.append(f"| **total** | **{_side_tokens(f, False)}** | **{_side_tokens(f, True)}** | **{signed(f.delta)}** "
+    out.append(f"| **total** | **{_md_side(f, False)}** | **{_md_side(f, True)}** | **{signed(f.delta)}** "
                f"| **{signed_pct(f.delta_pct) if f.before else 'new'}** |")
     out.append(f"| $ per call | {money(f.cost_before)} | {money(f.cost_after)} | {signed_usd(f.cost_delta)} | |")
     out.append("")
