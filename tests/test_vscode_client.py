@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -52,6 +53,17 @@ def test_shipped_schema_copy_matches_the_server_schema() -> None:
     assert shipped == schema_module.json_schema(), "run `npm run schema` in client-vscode/ and commit the copy"
 
 
+def test_the_managed_environment_pins_this_release_of_promptls_and_a_uv() -> None:
+    """The extension installs exactly the promptls it was tested with (and the e2e builds that wheel)."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pinned = MANIFEST["promptlsServer"]
+    assert pinned["version"] == project["version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned["uv"])
+    assert "bundled/" in (CLIENT / ".gitignore").read_text(encoding="utf-8")
+
+
 def test_commands_are_contributed() -> None:
     commands = {c["command"] for c in MANIFEST["contributes"]["commands"]}
     assert {
@@ -63,11 +75,11 @@ def test_commands_are_contributed() -> None:
     } <= commands
 
 
-@pytest.mark.editor
-@pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("PROMPTLS_VSCODE_E2E") != "1", reason="set PROMPTLS_VSCODE_E2E=1 (needs setup.sh)")
-@pytest.mark.parametrize("flags", [[], ["--untrusted"]], ids=["trusted", "restricted-mode-offline"])
-def test_real_vscode_shows_token_hints_budget_diagnostic_and_status(tmp_path: Path, flags: list[str]) -> None:
+E2E = pytest.mark.skipif(os.environ.get("PROMPTLS_VSCODE_E2E") != "1",
+                         reason="set PROMPTLS_VSCODE_E2E=1 (needs setup.sh)")
+
+
+def run_e2e(tmp_path: Path, *flags: str) -> dict:
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed")
     shot = tmp_path / "vscode.png"
@@ -82,6 +94,49 @@ def test_real_vscode_shows_token_hints_budget_diagnostic_and_status(tmp_path: Pa
     result = next(line for line in run.stdout.splitlines() if line.startswith("E2E_RESULT "))
     data = json.loads(result.removeprefix("E2E_RESULT "))
     assert data["vscodeVersion"].startswith("1.")
+    assert shot.stat().st_size > 10_000
+    return data
+
+
+@pytest.mark.editor
+@pytest.mark.slow
+@E2E
+@pytest.mark.parametrize(
+    ("flags", "source", "state"),
+    [
+        ([], "setting", None),
+        (["--scenario", "managed"], "managed", "no-key"),
+        (["--scenario", "managed", "--untrusted"], "managed", "offline"),
+    ],
+    ids=["server-path-setting", "managed-env-first-open", "managed-env-restricted-mode-offline"],
+)
+def test_real_vscode_shows_token_hints_budget_diagnostic_and_status(
+    tmp_path: Path, flags: list[str], source: str, state: str | None
+) -> None:
+    """managed: no promptls on the extension host's PATH and no interpreter setting; the platform .vsix
+    makes its environment with the bundled uv from a local wheelhouse (offline) on first open."""
+    data = run_e2e(tmp_path, *flags)
     assert "tok" in data["renderedHint"]
     assert data["budgetDiagnostic"]
-    assert shot.stat().st_size > 10_000
+    assert data["server"]["source"] == source
+    if state is not None:
+        assert data["state"] == state
+    # The budget, not the window share, when a file has one: "≈ 346 / 300 budget" and the Σ hint says so.
+    assert " budget" in data["statusBar"]
+    assert any(h.split(":", 1)[1].startswith("Σ") and "budget ⚠" in h for h in data["hints"])
+    if source == "managed":
+        assert any(p.startswith("installing promptls") for p in data["progress"])
+
+
+@pytest.mark.editor
+@pytest.mark.slow
+@E2E
+def test_real_vscode_not_found_names_every_candidate_and_fixes_in_one_click(tmp_path: Path) -> None:
+    """Nothing installable, only a Python 3.11 on PATH: the toast names each candidate and why (run.sh
+    and drive.cjs also click Open Settings -> Remote tab, and the status bar item -> the same message)."""
+    data = run_e2e(tmp_path, "--scenario", "not-found")
+    failure = data["failure"]
+    assert "`promptls` on PATH: not found on PATH=" in failure
+    assert "it is Python 3.11" in failure and "needs 3.12+" in failure
+    assert "the managed environment: uv could not create it" in failure
+    assert data["settingsTab"].startswith("Remote")

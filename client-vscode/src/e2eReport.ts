@@ -15,6 +15,12 @@ interface Report {
   inlayHints: { line: number; character: number; label: string }[];
   status: FileStatus | null;
   statusBarText: string;
+  /** How the server was found (source and command), or why none was. */
+  server: { source: string; command: string } | null;
+  failure: string | null;
+  progress: string[];
+  extensionHostPath: string;
+  remoteName: string | null;
   writtenAt: string;
 }
 
@@ -22,6 +28,9 @@ export class E2eReporter implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private status: FileStatus | null = null;
   private statusBarText = "";
+  server: { source: string; command: string } | null = null;
+  failure: string | null = null;
+  readonly progress: string[] = [];
   private writing = Promise.resolve();
 
   constructor(
@@ -42,13 +51,16 @@ export class E2eReporter implements vscode.Disposable {
     this.schedule();
   }
 
-  private schedule(): void {
+  schedule(): void {
     this.writing = this.writing.then(() => this.write()).catch(() => undefined);
   }
 
   private async write(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (editor === undefined || !this.isPromptFile(editor.document)) {
+      if (this.failure !== null) {
+        await this.writeJson({ uri: "", diagnostics: [], inlayHints: [], status: null } as Partial<Report>);
+      }
       return;
     }
     const doc = editor.document;
@@ -73,7 +85,27 @@ export class E2eReporter implements vscode.Disposable {
       })),
       status: this.status,
       statusBarText: this.statusBarText,
+      server: this.server,
+      failure: this.failure,
+      progress: this.progress,
+      extensionHostPath: process.env.PATH ?? "",
+      remoteName: vscode.env.remoteName ?? null,
       writtenAt: new Date().toISOString(),
+    };
+    await this.writeJson(report);
+  }
+
+  private async writeJson(partial: Partial<Report>): Promise<void> {
+    const report = {
+      vscodeVersion: vscode.version,
+      statusBarText: this.statusBarText,
+      server: this.server,
+      failure: this.failure,
+      progress: this.progress,
+      extensionHostPath: process.env.PATH ?? "",
+      remoteName: vscode.env.remoteName ?? null,
+      writtenAt: new Date().toISOString(),
+      ...partial,
     };
     const tmp = `${this.file}.tmp`;
     await fs.writeFile(tmp, JSON.stringify(report, null, 2));

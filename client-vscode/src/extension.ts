@@ -2,15 +2,29 @@
  * promptls for VS Code: starts `promptls serve` for `*.prompt.yaml` files (which stay language `yaml`,
  * so the Red Hat YAML extension keeps working), and shows the active file's token count in the status bar.
  */
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+
 import * as vscode from "vscode";
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from "vscode-languageclient/node";
 
 import { clearApiKey, onApiKeyChanged, promptForApiKey, readApiKey } from "./apiKey";
 import { E2eReporter } from "./e2eReport";
-import { describe, isExecutableFile, type LaunchHost, probeCommand, resolveServer } from "./launcher";
+import {
+  describe,
+  findOnPath,
+  inspectPython,
+  isExecutableFile,
+  type LaunchHost,
+  type ManagedResult,
+  probeCommand,
+  resolveServer,
+  runCommand,
+} from "./launcher";
+import { ensureManagedEnv } from "./managedEnv";
 import { RECOUNT_WORKSPACE_COMMAND, STATUS_CHANGED_NOTIFICATION, type StatusChangedParams } from "./protocol";
 import { explicitSettings, SECTION } from "./settings";
-import { PromptStatusBar, SHOW_BREAKDOWN_COMMAND } from "./statusBar";
+import { PromptStatusBar, SHOW_BREAKDOWN_COMMAND, SHOW_FAILURE_COMMAND } from "./statusBar";
 
 const PROMPT_GLOB = "**/*.prompt.{yaml,yml}";
 /** Prompt files keep the `yaml` language id: a new id would detach yaml-language-server and our schema. */
@@ -39,6 +53,18 @@ async function pythonExtensionInterpreter(): Promise<string | undefined> {
   }
 }
 
+/** Opens the promptls.server settings where they can be set: they are machine-overridable, so in a
+ * remote window (SSH, WSL, code-server) they live on the Remote tab, not the User tab. */
+export function openServerSettings(): Thenable<unknown> {
+  const remote = vscode.env.remoteName !== undefined;
+  // An options object: openRemoteSettings drops a bare query string.
+  return vscode.commands.executeCommand(remote ? "workbench.action.openRemoteSettings" : "workbench.action.openSettings", { query: "promptls.server" });
+}
+
+const OPEN_SETTINGS = "Open Settings";
+const RETRY = "Retry";
+const SHOW_OUTPUT = "Show Output";
+
 class PromptlsExtension implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel("promptls", { log: true });
   readonly statusBar = new PromptStatusBar(isPromptFile);
@@ -46,6 +72,11 @@ class PromptlsExtension implements vscode.Disposable {
   private queue: Promise<void> = Promise.resolve();
   private restartPending = false;
   private missingNotified = false;
+  /** Why the last start failed (the status bar shows it again on click); undefined while fine. */
+  private failure: string | undefined;
+  private readonly logged = new Set<string>();
+  /** Test-only observer (PROMPTLS_E2E_REPORT). */
+  reporter: E2eReporter | undefined;
   private fallbackRecount: vscode.Disposable | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {}
@@ -88,25 +119,32 @@ class PromptlsExtension implements vscode.Disposable {
     const config = vscode.workspace.getConfiguration("promptls.server");
     // Settings listed in restrictedConfigurations already ignore workspace values when untrusted; the
     // Python extension's interpreter may live inside the workspace, so it is not used then either.
+    // Probes run outside the workspace folder, so a checkout cannot plant modules or files they pick up.
+    const cwd = this.context.extensionPath;
     const host: LaunchHost = {
       platform: process.platform,
       env: process.env,
       isExecutable: isExecutableFile,
-      probe: (command, args) => probeCommand(command, args),
+      probe: (command, args) => probeCommand(command, args, process.env, undefined, cwd),
+      inspectPython: (python) => inspectPython(python, process.env, cwd),
       activePython: () => (trusted ? pythonExtensionInterpreter() : Promise.resolve(undefined)),
+      managed: (basePython) => this.managedEnv(basePython),
     };
     const resolution = await resolveServer(
       { serverPath: config.get<string>("path") ?? "", python: config.get<string>("python") ?? "" },
       host,
     );
-    for (const attempt of resolution.attempts) {
-      this.output.info(`server candidate ${describe(attempt.candidate)} (${attempt.candidate.source}): ${attempt.ok ? "works" : "failed"}`);
-    }
     if (!resolution.ok) {
-      this.output.error(resolution.message);
-      this.statusBar.setClient(undefined);
-      this.notifyMissing(resolution.message);
+      this.fail(resolution.message, resolution.attempts.map((a) => `  ${a.what}: ${a.ok ? "works" : a.reason}`));
       return;
+    }
+    this.failure = undefined;
+    if (this.reporter) {
+      this.reporter.failure = null;
+      this.reporter.server = { source: resolution.candidate.source, command: describe(resolution.candidate) };
+    }
+    for (const attempt of resolution.attempts) {
+      this.output.info(`server candidate ${attempt.what}: ${attempt.ok ? "works" : attempt.reason}`);
     }
 
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -161,8 +199,7 @@ class PromptlsExtension implements vscode.Disposable {
       await client.start();
     } catch (err) {
       this.client = undefined;
-      this.output.error(`the server did not start: ${String(err)}`);
-      this.statusBar.setClient(undefined);
+      this.fail(`promptls: the server (${describe(candidate)}) did not start: ${String(err)}`, []);
       return;
     }
     this.registerRecountFallback(client);
@@ -194,18 +231,83 @@ class PromptlsExtension implements vscode.Disposable {
     }
   }
 
-  private notifyMissing(message: string): void {
-    if (this.missingNotified) {
+  /** The environment the extension manages (created once, with progress). */
+  private async managedEnv(basePython: string | undefined): Promise<ManagedResult> {
+    const pkg = this.context.extension.packageJSON as { promptlsServer?: { version?: string } };
+    const version = pkg.promptlsServer?.version;
+    if (!version) {
+      return { ok: false, reason: "this build of the extension pins no promptls version" };
+    }
+    const bundled = path.join(this.context.extensionPath, "bundled", process.platform === "win32" ? "uv.exe" : "uv");
+    const uv = existsSync(bundled)
+      ? bundled
+      : await findOnPath("uv", { platform: process.platform, env: process.env, isExecutable: isExecutableFile });
+    return ensureManagedEnv(
+      {
+        storageDir: this.context.globalStorageUri.fsPath,
+        version,
+        platform: process.platform,
+        uv,
+        uvMissing: `this ${process.platform}-${process.arch} build of the extension bundles no uv and none is on PATH`,
+        run: (command, args, timeoutMs) => runCommand(command, args, { timeoutMs, cwd: this.context.extensionPath }),
+        progress: (message) => {
+          this.progress?.report({ message });
+          this.reporter?.progress.push(message);
+        },
+        withProgress: (task) =>
+          Promise.resolve(
+            vscode.window.withProgress(
+              { location: vscode.ProgressLocation.Notification, title: `promptls: setting up the language server (promptls ${version}, once)` },
+              async (progress) => {
+                this.progress = progress;
+                try {
+                  return await task();
+                } finally {
+                  this.progress = undefined;
+                }
+              },
+            ),
+          ),
+        log: (line) => this.output.info(line),
+      },
+      basePython,
+    );
+  }
+
+  private progress: vscode.Progress<{ message?: string }> | undefined;
+
+  /** No server: remember why (for the status bar), log it once, and tell the user once. */
+  private fail(message: string, details: string[]): void {
+    this.failure = message;
+    if (this.reporter) {
+      this.reporter.failure = message;
+      this.reporter.schedule();
+    }
+    if (!this.logged.has(message)) {
+      this.logged.add(message);
+      this.output.error([message, ...details].join("\n"));
+    }
+    this.statusBar.setFailure(message);
+    if (!this.missingNotified) {
+      this.missingNotified = true;
+      void this.showFailure();
+    }
+  }
+
+  /** The failure message with its buttons (also what a click on the status bar item shows). */
+  async showFailure(): Promise<void> {
+    const message = this.failure;
+    if (message === undefined) {
       return;
     }
-    this.missingNotified = true;
-    void vscode.window.showErrorMessage(message, "Open Settings", "Show Output").then((choice) => {
-      if (choice === "Open Settings") {
-        void vscode.commands.executeCommand("workbench.action.openSettings", "promptls.server");
-      } else if (choice === "Show Output") {
-        this.output.show();
-      }
-    });
+    const choice = await vscode.window.showErrorMessage(message, OPEN_SETTINGS, RETRY, SHOW_OUTPUT);
+    if (choice === OPEN_SETTINGS) {
+      await openServerSettings();
+    } else if (choice === RETRY) {
+      await this.userRestart();
+    } else if (choice === SHOW_OUTPUT) {
+      this.output.show();
+    }
   }
 
   /** An explicit restart may show the not-found notification again. */
@@ -240,6 +342,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("promptls.restartServer", () => ext.userRestart()),
     vscode.commands.registerCommand("promptls.showOutput", () => ext.output.show()),
     vscode.commands.registerCommand(SHOW_BREAKDOWN_COMMAND, () => ext.statusBar.showBreakdown()),
+    vscode.commands.registerCommand(SHOW_FAILURE_COMMAND, () => ext.showFailure()),
     vscode.commands.registerCommand("promptls.setApiKey", async () => {
       if (await promptForApiKey(context)) {
         void vscode.window.showInformationMessage(
@@ -281,6 +384,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const reportFile = process.env.PROMPTLS_E2E_REPORT;
   if (reportFile) {
     const reporter = new E2eReporter(reportFile, isPromptFile);
+    ext.reporter = reporter;
     ext.statusBar.onDidUpdate = (status, text) => reporter.statusUpdated(status, text);
     context.subscriptions.push(reporter);
   }

@@ -21,6 +21,9 @@ export interface FileStatus {
   exact: boolean;
   contextWindow: number | null;
   windowShare: number | null;
+  /** The input-token budget the file is held to (its own, a glob's or the default); null when none. */
+  budget?: number | null;
+  overBudget?: boolean;
   costUsd: number | null;
   state: CountState;
   parts: PartStatus[];

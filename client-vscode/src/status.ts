@@ -42,20 +42,34 @@ export function windowPercent(status: Pick<FileStatus, "total" | "contextWindow"
   return `${Math.round(pct)}%`;
 }
 
-/** Status bar text, e.g. `$(symbol-numeric) 12,345 tok · 6% · exact` or `$(symbol-numeric) ≈ 980 tok · 1% · no key`. */
+/** Status bar text, e.g. `$(symbol-numeric) 12,345 tok · 6% · exact`, `$(symbol-numeric) ≈ 980 tok · 1% · no key`,
+ * or against a budget `$(warning) ≈ 346 / 300 budget · no key`. */
 export function statusText(status: FileStatus | null): string {
   if (status === null || status.total === null) {
     return status?.state === "counting" ? "$(sync~spin) counting…" : "$(symbol-numeric) — tok";
   }
   const approx = status.exact && status.state === "exact" ? "" : "≈ ";
-  const icon = status.state === "counting" ? "$(sync~spin)" : "$(symbol-numeric)";
-  const pieces = [`${icon} ${approx}${formatTokens(status.total)} tok`];
+  const over = status.overBudget === true;
+  const icon = status.state === "counting" ? "$(sync~spin)" : over ? "$(warning)" : "$(symbol-numeric)";
+  const budget = status.budget ?? null;
+  const pieces =
+    budget !== null
+      ? [`${icon} ${approx}${formatTokens(status.total)} / ${formatTokens(budget)} budget`]
+      : [`${icon} ${approx}${formatTokens(status.total)} tok`];
   const pct = windowPercent(status);
-  if (pct !== undefined) {
+  if (pct !== undefined && budget === null) {
     pieces.push(pct);
   }
   pieces.push(STATE_LABEL[status.state] ?? status.state);
   return pieces.join(" · ");
+}
+
+/** Background of the item: warning when over budget or the API failed, error when no server runs. */
+export function statusLevel(status: FileStatus | null, failed: boolean): "none" | "warning" | "error" {
+  if (failed) {
+    return "error";
+  }
+  return status?.overBudget === true || status?.state === "error" ? "warning" : "none";
 }
 
 /** Markdown tooltip: model, total, window, cost and what the state means. */
@@ -70,6 +84,10 @@ export function statusTooltip(status: FileStatus | null): string {
   if (status.total !== null) {
     const window = status.contextWindow ? ` of ${formatTokens(status.contextWindow)} (${windowPercent(status)})` : "";
     lines.push(`${status.exact ? "" : "≈ "}${formatTokens(status.total)} input tokens${window}`);
+    if (status.budget !== null && status.budget !== undefined) {
+      const over = status.overBudget ? ` — **over by ${formatTokens(status.total - status.budget)}**` : "";
+      lines.push(`budget ${formatTokens(status.budget)}${over}`);
+    }
   }
   if (status.costUsd !== null && status.costUsd !== undefined) {
     lines.push(`≈ $${status.costUsd.toFixed(status.costUsd < 0.01 ? 4 : 3)} per request (input)`);

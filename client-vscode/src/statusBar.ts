@@ -3,15 +3,18 @@ import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 
 import { FILE_STATUS_REQUEST, type FileStatus, type FileStatusParams } from "./protocol";
-import { breakdownRows, statusText, statusTooltip } from "./status";
+import { breakdownRows, statusLevel, statusText, statusTooltip } from "./status";
 
 export const SHOW_BREAKDOWN_COMMAND = "promptls.showBreakdown";
+/** Internal: what a click on the item does while no server runs (shows why, with the fix buttons). */
+export const SHOW_FAILURE_COMMAND = "promptls.showServerProblem";
 
 export class PromptStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("promptls.tokens", vscode.StatusBarAlignment.Right, 100);
   private client: LanguageClient | undefined;
   private current: FileStatus | null = null;
   private generation = 0;
+  private failure: string | undefined;
   /** Called after every refresh with what is shown (the e2e report uses it). */
   onDidUpdate: ((status: FileStatus | null, text: string) => void) | undefined;
 
@@ -22,6 +25,16 @@ export class PromptStatusBar implements vscode.Disposable {
 
   setClient(client: LanguageClient | undefined): void {
     this.client = client;
+    if (client !== undefined) {
+      this.failure = undefined;
+    }
+    void this.refresh();
+  }
+
+  /** No server could be started: the item says so, and a click shows the message again. */
+  setFailure(message: string): void {
+    this.client = undefined;
+    this.failure = message;
     void this.refresh();
   }
 
@@ -37,8 +50,12 @@ export class PromptStatusBar implements vscode.Disposable {
       return;
     }
     const client = this.client;
+    if (this.failure !== undefined) {
+      this.show(null, "$(error) promptls", `${this.failure}\n\nClick for the fix.`, SHOW_FAILURE_COMMAND);
+      return;
+    }
     if (client === undefined || !client.isRunning()) {
-      this.show(null, "$(warning) promptls", "The promptls server is not running. Click to see the breakdown once it is.");
+      this.show(null, "$(sync~spin) promptls", "The promptls server is starting.");
       return;
     }
     const generation = ++this.generation;
@@ -55,12 +72,14 @@ export class PromptStatusBar implements vscode.Disposable {
     this.show(status, statusText(status), statusTooltip(status));
   }
 
-  private show(status: FileStatus | null, text: string, tooltip: string): void {
+  private show(status: FileStatus | null, text: string, tooltip: string, command = SHOW_BREAKDOWN_COMMAND): void {
     this.current = status;
     this.item.text = text;
+    this.item.command = command;
     this.item.tooltip = new vscode.MarkdownString(tooltip, true);
+    const level = statusLevel(status, this.failure !== undefined);
     this.item.backgroundColor =
-      status?.state === "error" ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+      level === "none" ? undefined : new vscode.ThemeColor(level === "error" ? "statusBarItem.errorBackground" : "statusBarItem.warningBackground");
     this.item.show();
     this.onDidUpdate?.(status, text);
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import type { FileStatus } from "../src/protocol";
-import { breakdownRows, overheadTokens, partDepth, statusText, statusTooltip } from "../src/status";
+import { breakdownRows, overheadTokens, partDepth, statusLevel, statusText, statusTooltip } from "../src/status";
 
 function status(over: Partial<FileStatus>): FileStatus {
   return {
@@ -76,4 +76,16 @@ test("parts plus overhead add up to the total; no overhead row when there is non
   assert.equal(overheadTokens(status({ total: 107, parts })), 7);
   assert.equal(breakdownRows(status({ total: 100, parts })).length, 1);
   assert.equal(overheadTokens(status({ total: null, parts })), undefined);
+});
+
+test("a budget replaces the window share: `346 / 300 budget`, with a warning when exceeded", () => {
+  const over = status({ total: 346, exact: false, state: "no-key", budget: 300, overBudget: true });
+  assert.equal(statusText(over), "$(warning) ≈ 346 / 300 budget · no key");
+  assert.equal(statusLevel(over, false), "warning");
+  assert.match(statusTooltip(over), /budget 300 — \*\*over by 46\*\*/);
+  const under = status({ total: 120, budget: 300, overBudget: false });
+  assert.equal(statusText(under), "$(symbol-numeric) 120 / 300 budget · exact");
+  assert.equal(statusLevel(under, false), "none");
+  assert.equal(statusLevel(null, true), "error");
+  assert.equal(statusLevel(status({ state: "error" }), false), "warning");
 });

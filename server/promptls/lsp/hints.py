@@ -1,4 +1,4 @@
-"""Inlay hints: one per part at the end of its line, and the file total on line 0."""
+"""Inlay hints: one per part at the end of its line, and the file total where it is seen first."""
 
 from __future__ import annotations
 
@@ -9,6 +9,12 @@ from ..model import FileReport, PartReport
 from ..render.numbers import tokens, usd
 from .positions import line_end
 from .state import DocResult
+from .status import budget_of
+
+# The Σ total goes after the first line that says something (not a comment), when that line is short
+# enough for the hint to stay on screen; otherwise in front of it.
+TOTAL_MAX_COLUMN = 80
+TOTAL_SEARCH_LINES = 50
 
 
 def tokens_label(n: int, exact: bool) -> str:
@@ -24,12 +30,36 @@ def part_label(part: PartReport) -> str:
     return text
 
 
-def total_label(report: FileReport) -> str:
+def total_label(report: FileReport, budget: int | None = None, over: bool = False) -> str:
+    """`Σ ≈ 2,708 / 200,000 tok · $0.0081`, or against a budget `Σ ≈ 346 / 300 budget ⚠ · $0.0010`."""
     text = f"Σ {'' if report.exact else '≈ '}{report.total:,}"
-    text += f" / {report.context_window:,} tok" if report.context_window else " tok"
+    if budget is not None:
+        text += f" / {budget:,} budget" + (" ⚠" if over else "")
+    else:
+        text += f" / {report.context_window:,} tok" if report.context_window else " tok"
     if report.cost_usd is not None:
         text += f" · {usd(report.cost_usd)}"
     return text
+
+
+def total_line(lines: list[str]) -> int:
+    """The first line that is neither blank nor a comment (a file often opens with a long `#` line)."""
+    for i, line in enumerate(lines[:TOTAL_SEARCH_LINES]):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return i
+    return 0
+
+
+def total_hint(result: DocResult, lines: list[str], codec: PositionCodec) -> types.InlayHint:
+    budget, over = budget_of(result)
+    line = total_line(lines)
+    tooltip = "total for this file" + (f" (budget {budget:,} exceeded)" if over else "")
+    label = total_label(result.report, budget, over)
+    if len(lines[line].rstrip()) > TOTAL_MAX_COLUMN:
+        return types.InlayHint(position=types.Position(line=line, character=0), label=label,
+                               padding_right=True, tooltip=tooltip)
+    return types.InlayHint(position=line_end(lines, line, codec), label=label, padding_left=True, tooltip=tooltip)
 
 
 def inlay_hints(result: DocResult, lines: list[str], codec: PositionCodec, rng: types.Range,
@@ -38,13 +68,15 @@ def inlay_hints(result: DocResult, lines: list[str], codec: PositionCodec, rng: 
     report = result.report
     if level == "off" or report.model is None or not lines:
         return []
-    wanted: list[tuple[int, str, str]] = [(0, total_label(report), "total for this file")]
-    if level == "all":
-        wanted += [(p.span.start.line, part_label(p), "exact (count_tokens)" if p.exact else "estimate")
-                   for p in report.parts]
     hints = []
-    for line, label, tooltip in wanted:
-        if rng.start.line <= line <= rng.end.line and line < len(lines):
-            hints.append(types.InlayHint(position=line_end(lines, line, codec), label=label,
-                                         padding_left=True, tooltip=tooltip))
+    total = total_hint(result, lines, codec)
+    if rng.start.line <= total.position.line <= rng.end.line:
+        hints.append(total)
+    if level == "all":
+        for p in report.parts:
+            line = p.span.start.line
+            if rng.start.line <= line <= rng.end.line and line < len(lines):
+                hints.append(types.InlayHint(position=line_end(lines, line, codec), label=part_label(p),
+                                             padding_left=True,
+                                             tooltip="exact (count_tokens)" if p.exact else "estimate"))
     return hints

