@@ -1,7 +1,8 @@
--- Headless check: nvim --headless --clean -l check.lua INIT FILE EXPECTED_CODE
--- Loads the README's init.lua, opens FILE, and asserts what promptls sent and Neovim rendered:
--- inlay hints with `tok` (per part and the Σ total, drawn as extmarks) and a diagnostic EXPECTED_CODE.
-local init, file, expected = arg[1], arg[2], arg[3] or 'budget-exceeded'
+-- Headless check: nvim --headless -u INIT -i NONE -l check.lua FILE EXPECTED_CODE
+-- Neovim starts with the README's two-line config as its init (so plugin/ and lsp/ are found the way a
+-- user's are), opens FILE, and asserts what promptls sent and Neovim rendered: inlay hints with `tok`
+-- (per part and the Σ total, drawn as extmarks) and a diagnostic EXPECTED_CODE.
+local file, expected = arg[1], arg[2] or 'budget-exceeded'
 local timeout = tonumber(vim.env.PROMPTLS_CHECK_TIMEOUT or '20000')
 local started = vim.uv.hrtime()
 
@@ -11,7 +12,6 @@ local function fail(msg)
   os.exit(1)
 end
 
-dofile(init)
 vim.cmd.edit(vim.fn.fnameescape(file))
 local buf = vim.api.nvim_get_current_buf()
 io.stdout:write('nvim ' .. tostring(vim.version()) .. ' filetype=' .. vim.bo[buf].filetype .. '\n')
@@ -52,8 +52,8 @@ local function has(pred)
   return false
 end
 local got_hints = vim.wait(timeout, function()
-  return has(function(h) return h.line == 0 and h.label:find('^Σ') ~= nil end)
-    and has(function(h) return h.line > 0 and h.label:find(' tok') ~= nil end)
+  return has(function(h) return h.label:find('^Σ') ~= nil end)
+    and has(function(h) return h.label:find('^Σ') == nil and h.label:find(' tok') ~= nil end)
 end, 20)
 io.stdout:write('INLAY_HINTS ' .. vim.json.encode(labels()) .. '\n')
 if not got_hints then fail('no per-part and total inlay hints') end
@@ -64,7 +64,7 @@ local function rendered()
   if not ns then return out end
   for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })) do
     for _, chunk in ipairs(m[4].virt_text or {}) do
-      if chunk[1]:find('tok') then out[#out + 1] = { row = m[2], col = m[3], text = chunk[1] } end
+      if chunk[1]:find('tok') or chunk[1]:find('budget') then out[#out + 1] = { row = m[2], col = m[3], text = chunk[1] } end
     end
   end
   return out

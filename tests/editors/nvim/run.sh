@@ -15,4 +15,5 @@ export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_STATE_HOME="$
   XDG_CACHE_HOME="$tmp/cache" PROMPTLS_CACHE_DIR="$tmp/promptls-cache"
 unset ANTHROPIC_API_KEY ANTHROPIC_BASE_URL
 nvim="${NVIM:-$(command -v nvim)}"
-exec timeout 90 "$nvim" --headless --clean -l "$here/check.lua" "$here/init.lua" "$file" "$code"
+export PROMPTLS_REPO="$repo"
+exec timeout 90 "$nvim" --headless -u "$here/init.lua" -i NONE -l "$here/check.lua" "$file" "$code"
