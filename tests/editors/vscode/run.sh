@@ -107,18 +107,8 @@ if [[ "$SCENARIO" != setting ]]; then
     BASE_PY="$("$VENV_PY" -c 'import sys; print(sys._base_executable)')"
     ln -s "$BASE_PY" "$WORK/pybin/python3.12"
     CLEAN_PATH="$CLEAN_PATH:$WORK/pybin"
-    stamp="$(cat "$REPO/pyproject.toml" | sha256sum | cut -c1-16)-$("$VENV_PY" -c 'import sys; print("%d%d" % sys.version_info[:2])')"
-    DEPS="$CACHE/wheelhouse/$stamp"
-    if [[ ! -f "$DEPS/.complete" ]]; then
-      log "building the dependency wheelhouse (needs the package index once; cached in $DEPS)"
-      rm -rf "$DEPS"; mkdir -p "$DEPS"
-      "$VENV_PY" -m pip wheel --quiet --wheel-dir "$DEPS" "$REPO" >"$WORK/pip-wheel.log" 2>&1 || { cat "$WORK/pip-wheel.log"; die "pip wheel of the dependencies failed"; }
-      rm -f "$DEPS"/promptls-*.whl
-      touch "$DEPS/.complete"
-    fi
-    log "building the promptls wheel from this checkout"
-    "$VENV_PY" -m pip wheel --quiet --no-deps --wheel-dir "$WORK/wheels" "$REPO" >"$WORK/pip-wheel.log" 2>&1 || { cat "$WORK/pip-wheel.log"; die "pip wheel . failed"; }
-    cp "$DEPS"/*.whl "$WORK/wheels/"
+    log "building the wheelhouse (promptls from this checkout and its dependencies)"
+    "$HERE/../wheelhouse.sh" "$VENV_PY" "$WORK/wheels" >/dev/null || die "building the wheelhouse failed"
   fi
   IFS=: read -ra dirs <<<"$CLEAN_PATH:$N24"
   for d in "${dirs[@]}"; do
