@@ -52,7 +52,7 @@ async def test_hints_and_diagnostics_on_open(lsp_session: StartSession) -> None:
     hints = await session.hints(uri)
     by_line = {line: (col, label) for line, col, label in hints if not label.startswith("Σ")}
     (total,) = [label for line, _, label in hints if label.startswith("Σ")]
-    assert total.startswith("Σ ≈ ") and " tok" in total and "$" in total
+    assert total.startswith("Σ ≈ ") and "/ 5 budget ⚠" in total and "$" in total  # the file is over its budget
     system_line = PROMPT.splitlines()[1]
     assert by_line[1] == (units(session, system_line), by_line[1][1])
     assert by_line[1][1].startswith("≈ ") and by_line[1][1].endswith(" tok")
