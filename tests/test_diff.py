@@ -249,3 +249,33 @@ def test_base_attachment_linking_outside_the_repository_is_not_read(tmp_path: Pa
     assert [x["code"] for x in f["findings"]["disappeared"]] == ["attachment-outside-root"]
     assert f["before"]["valid"] is False and f["after"]["valid"] is True
     assert str(tmp_path / "base") not in out.stdout and "promptls-diff-" not in out.stdout  # no temporary paths
+
+
+def test_a_hostile_git_config_runs_nothing(tmp_path: Path) -> None:
+    """A folder handed over with its own .git/config: fsmonitor, filter drivers picked by .gitattributes
+    (even `required`) and an external diff never run; the diff still sees the change."""
+    repo = tmp_path / "repo"
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "promptls.toml").write_text("")
+    (repo / "a.prompt.yaml").write_text("messages:\n  - role: user\n    content: hi\n")
+    (repo / ".gitattributes").write_text("*.yaml filter=evil diff=evil\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "one")
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {ran}/$1\ncat\n")
+    hook.chmod(0o755)
+    for key, value in (("core.fsmonitor", f"{hook} fsmonitor"), ("filter.evil.clean", f"{hook} clean"),
+                       ("filter.evil.process", f"{hook} process"), ("filter.evil.required", "true"),
+                       ("diff.evil.textconv", f"{hook} textconv"), ("diff.external", f"{hook} external")):
+        git(repo, "config", key, value)
+    (repo / "a.prompt.yaml").write_text("messages:\n  - role: user\n    content: hi there, a longer question\n")
+    os.utime(repo / "a.prompt.yaml", (1_600_000_000, 1_600_000_000))  # git must look at the content
+
+    out = run("diff", "--base", "HEAD", "--format", "json", cwd=repo, cache=tmp_path / "cache")
+    assert out.returncode == 0, out.stderr
+    (f,) = json.loads(out.stdout)["files"]
+    assert f["status"] == "modified" and f["delta"] > 0
+    assert sorted(p.name for p in ran.iterdir()) == []

@@ -136,6 +136,10 @@ def test_json_is_stable() -> None:
     assert list(f) == ["status", "path", "old_path", "before", "after", "delta", "delta_pct", "cost_delta_usd",
                        "model_changed", "attachments_changed", "parts", "findings"]
     assert (f["status"], f["old_path"], f["delta"]) == ("renamed", "prompts/old-triage.prompt.yaml", 12)
+    assert f["parts"][0] == {"id": "messages[0]", "label": "user #1", "parent": None, "before": 40, "after": 52,
+                             "delta": 12, "delta_pct": 30.0, "exact": True}
+    added = data["files"][3]
+    assert added["status"] == "added" and added["delta_pct"] is None and added["parts"][0]["delta_pct"] is None
 
 
 def test_terminal_text_lists_only_parts_that_moved() -> None:

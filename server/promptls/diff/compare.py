@@ -114,8 +114,10 @@ class Totals:
 
 
 def pct(delta: int, before: int) -> float | None:
-    """Δ% of the base (None when the base is 0: an added file has no percentage)."""
-    return delta / before * 100.0 if before else None
+    """Δ% of the base (None when the base is 0 and something was added: there is no percentage)."""
+    if not before:
+        return 0.0 if delta == 0 else None
+    return delta / before * 100.0
 
 
 def compare(status: str, path: str, old_path: str | None, before: FileReport | None, after: FileReport | None,

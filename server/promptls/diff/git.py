@@ -1,9 +1,13 @@
 """Git plumbing for `promptls diff`: the base commit, what changed since it, and its blobs.
 
 git is run as a program (never through a shell) with options that keep it from running anything a
-checkout could name: no external diff drivers, no textconv, no optional locks. The repository's own
-files (`.gitattributes`, prompt files) only ever reach git as data. Base blobs are read through one
-long-lived `git cat-file --batch` process, streamed to disk in chunks.
+checkout could name. A folder someone handed over may carry its own `.git/config`, and commands that
+look at the working tree would run what it names: `core.fsmonitor`, a `filter.<name>.clean` or
+`.process` driver picked by `.gitattributes`, external diff drivers and textconv, commands inside
+submodules. Every git call here overrides those on its command line (which wins over any config
+file): fsmonitor off, each configured filter driver emptied, `--no-ext-diff --no-textconv
+--ignore-submodules=all`, no optional locks, no pager. Base blobs are read through one long-lived
+`git cat-file --batch` process, streamed to disk in chunks.
 """
 
 from __future__ import annotations
@@ -29,13 +33,39 @@ class GitError(Exception):
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", LC_ALL="C")
     return env
+
+
+SAFE_OPTIONS = ("-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
+_filter_overrides: dict[Path, tuple[str, ...]] = {}
+
+
+def _no_filters(repo: Path) -> tuple[str, ...]:
+    """`-c filter.<name>.clean= -c filter.<name>.process=` for every filter driver any config names,
+    so no `.gitattributes` line can make git run one (an empty command is no filter)."""
+    if repo not in _filter_overrides:
+        try:
+            proc = subprocess.run(["git", "-C", str(repo), *SAFE_OPTIONS, "config", "-z", "--get-regexp", r"^filter\."],
+                                  capture_output=True, env=_env(), timeout=GIT_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            proc = None
+        names = set()
+        for record in (proc.stdout.split(b"\0") if proc is not None else []):
+            key = os.fsdecode(record.split(b"\n", 1)[0])
+            if key.startswith("filter.") and key.count(".") >= 2:
+                names.add(key[len("filter."):key.rindex(".")])
+        opts: list[str] = []
+        for name in sorted(names):
+            opts += ["-c", f"filter.{name}.clean=", "-c", f"filter.{name}.process=",
+                     "-c", f"filter.{name}.required=false"]
+        _filter_overrides[repo] = tuple(opts)
+    return _filter_overrides[repo]
 
 
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     """Run `git -C repo args...`; raises GitError with git's own message when it fails."""
-    cmd = ["git", "-C", str(repo), "-c", "core.quotePath=false", *args]
+    cmd = ["git", "-C", str(repo), *SAFE_OPTIONS, *_no_filters(repo), *args]
     try:
         proc = subprocess.run(cmd, capture_output=True, env=_env(), timeout=GIT_TIMEOUT_S, check=False)
     except FileNotFoundError as exc:
@@ -116,8 +146,8 @@ class Change:
 
 def changes(repo: Path, base: str) -> list[Change]:
     """Tracked changes (working tree against `base`, renames detected) plus untracked, unignored files."""
-    out = git(repo, "diff", "--no-ext-diff", "--no-textconv", "--no-color", "--name-status", "-z", "-M",
-              base, "--").stdout
+    out = git(repo, "diff", "--no-ext-diff", "--no-textconv", "--ignore-submodules=all", "--no-color",
+              "--name-status", "-z", "-M", base, "--").stdout
     fields = [os.fsdecode(f) for f in out.split(b"\0")]
     result: list[Change] = []
     i = 0
@@ -166,7 +196,8 @@ class BlobReader:
 
     def __init__(self, repo: Path) -> None:
         try:
-            self._proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE,
+            self._proc = subprocess.Popen(["git", "-C", str(repo), *SAFE_OPTIONS, "cat-file", "--batch"],
+                                          stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
         except FileNotFoundError as exc:
             raise GitError("git is not installed (promptls diff runs git)") from exc

@@ -118,6 +118,8 @@ def head_side(path: Path, config: Any, model: str | None, old: HeadSide | None =
     correction = _correction(model)
     if old is not None and old.commit == commit and old.correction == correction:
         return old
+    if not path.resolve().is_relative_to(repo):  # a link out of the repository: nothing to compare
+        return None
     rel = path.resolve().relative_to(repo).as_posix()
     with Revision(repo, commit) as rev:
         if not rev.has(rel):

@@ -15,7 +15,7 @@ from typing import Any
 from .. import __version__
 from ..model import Finding, Severity
 from ..render.numbers import usd
-from .compare import ADDED, REMOVED, RENAMED, FileDiff, Gate, PartDiff
+from .compare import ADDED, REMOVED, RENAMED, FileDiff, Gate, PartDiff, pct
 from .run import DiffResult
 
 MARKER = "<!-- promptls-diff -->"
@@ -328,7 +328,9 @@ def _file_json(f: FileDiff) -> dict[str, Any]:
         "model_changed": f.model_changed,
         "attachments_changed": f.attachments,
         "parts": [{"id": p.id, "label": p.label, "parent": p.parent, "before": p.before, "after": p.after,
-                   "delta": p.delta, "exact": p.exact} for p in f.parts],
+                   "delta": p.delta, "delta_pct": _pct_json(pct(p.delta, p.before or 0) if p.after is not None
+                                                           and p.before is not None else None),
+                   "exact": p.exact} for p in f.parts],
         "findings": {"appeared": [x.to_json() for x in f.appeared],
                      "disappeared": [x.to_json() for x in f.disappeared]},
     }
