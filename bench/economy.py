@@ -30,7 +30,12 @@ EDIT = "Also note the margin. "  # one message grows by a sentence: its total mu
 
 
 def api_env(fake: FakeAnthropic, cache: Path) -> dict[str, str]:
-    return {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": CANARY_KEY, "PROMPTLS_CACHE_DIR": str(cache)}
+    """The fake endpoint; the fast rate comes from a user config (a repository's promptls.toml may only lower it)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    user = cache / "user-config.toml"
+    user.write_text(f"requests_per_minute = {FAST_RPM}\n", encoding="utf-8")
+    return {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": CANARY_KEY, "PROMPTLS_CACHE_DIR": str(cache),
+            "PROMPTLS_USER_CONFIG": str(user)}
 
 
 async def _settled(fake: FakeAnthropic, timeout: float = 60.0) -> None:

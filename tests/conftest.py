@@ -12,6 +12,8 @@ pytest_plugins = ["tests.conftest_api"]
 # Every promptls process the tests start (CLI, servers, editors) caches in a throwaway folder, never in
 # the user's cache directory; tests that need their own cache set PROMPTLS_CACHE_DIR themselves.
 os.environ.setdefault("PROMPTLS_CACHE_DIR", tempfile.mkdtemp(prefix="promptls-test-cache-"))
+# ... and reads no user config file (the developer's own ~/.config/promptls) unless a test writes one.
+os.environ.setdefault("PROMPTLS_USER_CONFIG", os.path.join(os.environ["PROMPTLS_CACHE_DIR"], "no-user-config.toml"))
 
 # Tests that drive a real editor. Locally they skip when the editor is missing; in CI
 # (PROMPTLS_REQUIRE_EDITORS=1, set by .ci/run after installing them) a skip is a failure.

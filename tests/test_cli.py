@@ -128,14 +128,16 @@ def test_hints_hidden_by_default_in_check(tmp_path: Path) -> None:
 
 
 def _api_env(fake) -> dict:
+    """The fake endpoint, and a fast request rate from a user config (a repository may only lower it)."""
+    user = Path(os.environ["PROMPTLS_CACHE_DIR"]) / "fast-user-config.toml"
+    user.write_text("requests_per_minute = 1000\n", encoding="utf-8")
     return {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": fake.key,
-            "PROMPTLS_CACHE_DIR": os.environ["PROMPTLS_CACHE_DIR"]}
+            "PROMPTLS_CACHE_DIR": os.environ["PROMPTLS_CACHE_DIR"], "PROMPTLS_USER_CONFIG": str(user)}
 
 
 def test_count_with_api_is_exact_then_cached_then_two_requests_per_edit(fake_api, tmp_path: Path) -> None:
     from tests.fakeapi import count_request
 
-    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
     prompt = tmp_path / "a.prompt.yaml"
     prompt.write_text("model: claude-sonnet-4-6\nsystem: You are terse.\nmessages:\n"
                       "  - role: user\n    content: What is a token?\n"
@@ -166,7 +168,6 @@ def test_count_with_api_is_exact_then_cached_then_two_requests_per_edit(fake_api
 
 
 def test_text_output_says_exact_and_counts_requests(fake_api, tmp_path: Path) -> None:
-    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
     (tmp_path / "a.prompt.yaml").write_text("messages:\n  - role: user\n    content: Hello, Claude\n")
     out = run("count", "-v", ".", cwd=tmp_path, env=_api_env(fake_api))
     assert out.returncode == 0, out.stderr
@@ -188,7 +189,6 @@ def test_rejected_key_falls_back_to_estimates_with_one_message(fake_api, tmp_pat
 
 
 def test_check_with_api_asks_one_total_per_file(fake_api, tmp_path: Path) -> None:
-    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
     for name in ("a", "b", "c"):
         (tmp_path / f"{name}.prompt.yaml").write_text(
             f"system: Be brief.\nmessages:\n  - role: user\n    content: Question {name}?\n"
@@ -219,7 +219,6 @@ def test_parallel_estimates_equal_serial_ones(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_models_api_windows_replace_the_table_and_are_cached_a_day(fake_api, tmp_path: Path) -> None:
-    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
     (tmp_path / "a.prompt.yaml").write_text("model: claude-haiku-4-5\nmessages:\n  - role: user\n"
                                             "    content: Hello there, how are you today?\n")
     fake_api.models = [{"id": "claude-haiku-4-5-20251001", "max_input_tokens": 12, "max_tokens": 4096}]
@@ -232,7 +231,6 @@ def test_models_api_windows_replace_the_table_and_are_cached_a_day(fake_api, tmp
 
 
 def test_models_api_failure_keeps_the_table(fake_api, tmp_path: Path) -> None:
-    (tmp_path / "promptls.toml").write_text("requests_per_minute = 1000\n")
     (tmp_path / "a.prompt.yaml").write_text("model: claude-haiku-4-5\nmessages:\n  - role: user\n    content: Hi\n")
     env = {**_api_env(fake_api), "PROMPTLS_CACHE_DIR": str(tmp_path / "own-cache")}
     fake_api.key = "sk-ant-other-key-0000000000"  # every call is refused: 401 on the listing and on counts

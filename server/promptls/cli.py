@@ -235,14 +235,16 @@ def _offline_reports(files: list[Path], config: Config, cache: Any) -> list[File
                 out.append(_offline_report(path, config, cache))
                 progress.step()
             return out
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+
+        from .safepath import spawn_context
 
         size = max(1, len(files) // (workers * 8))
         chunks = [files[i:i + size] for i in range(0, len(files), size)]
         results: list[FileReport] = []
-        # spawn, not fork: forking a process that has threads (an editor plugin, a test runner) can deadlock
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # spawn, not fork: forking a process that has threads (an editor plugin, a test runner) can deadlock;
+        # safe-path workers: `python -c` would otherwise import from the checkout the CLI runs in
+        with ProcessPoolExecutor(workers, mp_context=spawn_context()) as pool:
             for chunk_reports in pool.map(_offline_chunk, chunks, [config] * len(chunks)):
                 results.extend(chunk_reports)
                 for _ in chunk_reports:

@@ -1,8 +1,9 @@
-"""Workspace settings: `promptls.toml` or `[tool.promptls]` in `pyproject.toml`, then editor settings.
+"""Settings: the user's config file, the workspace's `promptls.toml` or `[tool.promptls]`, editor settings.
 
-Precedence (lowest first): built-in defaults, the workspace file, the editor's `promptls` section,
-command-line flags. Bad values never stop promptls: they become findings on the config file and the
-default is kept.
+Precedence (lowest first): built-in defaults, the user config file (userconfig.py), the workspace file,
+the editor's `promptls` section, command-line flags. The workspace file is input, not authority: what it
+may set is decided by `USER_ONLY` and `LOWER_ONLY` below. Bad values never stop promptls: they become
+findings on the config file and the default is kept.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Config:
     allowed_roots: tuple[Path, ...] = ()
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     hints: str = "all"
-    base_url: str | None = None
+    base_url: str | None = None  # from the user config only; ANTHROPIC_BASE_URL wins over it
     exclude: tuple[str, ...] = (".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build")
     compare_models: tuple[str, ...] = ()  # hover on `model:` / `count --compare-models`; () = current lineup
     source: Path | None = None  # the file the settings came from
@@ -111,13 +112,34 @@ _EDITOR_KEYS = {
 }
 
 
+# Who may set what. Keys that decide where requests and the API key go, or what may be read outside
+# the project root, come only from the user (environment, user config file, editor user settings, flags);
+# found in a repository's file they are ignored with a finding. A repository may lower these, never raise.
+USER_ONLY = {
+    "base_url": "where requests and the API key go",
+    "allow_attachments_from": "which folders outside the project may be read",
+}
+LOWER_ONLY = {"requests_per_minute": "requests_per_minute"}  # file key -> Config attribute
+
+
 def load_config(root: Path) -> tuple[Config, list[Finding]]:
-    """Read promptls.toml (preferred) or pyproject's [tool.promptls] under `root`."""
+    """The user config file, then promptls.toml (preferred) or pyproject's [tool.promptls] under `root`."""
+    from .userconfig import read_user_config
+
     root = root.resolve()
     base = Config(root=root)
     env_mode = os.environ.get("PROMPTLS_MODE")
     if env_mode in MODES:
         base = replace(base, mode=env_mode)
+    user_table, user_file, user_findings = read_user_config()
+    if user_table:
+        base, found = _apply(base, _FILE_KEYS, user_table, user_file)
+        user_findings += found
+    base, findings = _load_repository(root, base)
+    return base, user_findings + findings
+
+
+def _load_repository(root: Path, base: Config) -> tuple[Config, list[Finding]]:
     for name, table_path in ((CONFIG_FILE, ()), ("pyproject.toml", ("tool", "promptls"))):
         file = root / name
         if not file.is_file():
@@ -138,7 +160,7 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
             continue
         if not isinstance(table, dict):
             return base, [_finding(file, f"{'.'.join(table_path)} must be a table", Span.at(0))]
-        cfg, findings = _apply(replace(base, source=file), _FILE_KEYS, table, file)
+        cfg, findings = _apply_repository(replace(base, source=file), table, file)
         from .catalog import check_overrides  # the catalog is big; only needed when [models] is used
 
         for model_id, name, message in check_overrides(cfg.models):
@@ -152,18 +174,52 @@ def _finding(file: Path, message: str, span: Span) -> Finding:
     return Finding("config-invalid", message, Severity.WARNING, span, path=str(file))
 
 
+def _apply_repository(base: Config, table: dict[str, Any], file: Path) -> tuple[Config, list[Finding]]:
+    """Apply a repository's table under the trust rules: USER_ONLY keys dropped, LOWER_ONLY keys never raised."""
+    from .userconfig import user_config_path
+
+    user_file = user_config_path()
+    findings: list[Finding] = []
+    for key in table.keys() & USER_ONLY.keys():
+        where = f"{user_file}" + (" or ANTHROPIC_BASE_URL" if key == "base_url" else "")
+        findings.append(_trust_finding(file, key, f"`{key}` in {file.name} is ignored: a repository may not "
+                                       f"choose {USER_ONLY[key]}; set it in {where}"))
+    cfg, found = _apply(base, _FILE_KEYS, {k: v for k, v in table.items() if k not in USER_ONLY}, file)
+    for key, attr in LOWER_ONLY.items():
+        old, new = getattr(base, attr), getattr(cfg, attr)
+        if new > old:
+            cfg = replace(cfg, **{attr: old})
+            findings.append(_trust_finding(file, key, f"`{key} = {new}` in {file.name} is ignored: a repository "
+                                           f"may lower it (now {old}), not raise it; set a higher value in "
+                                           f"{user_file}"))
+    return cfg, findings + found
+
+
+def _trust_finding(file: Path, key: str, message: str) -> Finding:
+    return Finding("config-user-only", message, Severity.WARNING, _key_span(file, key), path=str(file),
+                   data={"key": key})
+
+
+def _key_span(file: Path, key: str) -> Span:
+    """The line that sets `key` in `file` (line 0 when it cannot be found)."""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return Span.at(0)
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(key) and stripped[len(key):].lstrip().startswith(("=", ".")):
+            return Span.at(i, len(line) - len(stripped), i, len(line))
+    return Span.at(0)
+
+
 def _apply(cfg: Config, keys: dict[str, tuple[str, str]], table: dict[str, Any],
            file: Path | None) -> tuple[Config, list[Finding]]:
     findings: list[Finding] = []
     changes: dict[str, Any] = {}
-    text_lines = file.read_text(encoding="utf-8").splitlines() if file else []
 
     def where(key: str) -> Span:
-        for i, line in enumerate(text_lines):
-            stripped = line.lstrip()
-            if stripped.startswith(key) and stripped[len(key):].lstrip().startswith(("=", ".")):
-                return Span.at(i, len(line) - len(stripped), i, len(line))
-        return Span.at(0)
+        return _key_span(file, key) if file is not None else Span.at(0)
 
     def bad(key: str, expected: str) -> None:
         if file is not None:
@@ -226,7 +282,7 @@ def _parse(kind: str, value: Any, root: Path) -> Any:
         case "paths":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 return _INVALID
-            return tuple((root / v).resolve() for v in value)
+            return tuple((root / Path(v).expanduser()).resolve() for v in value)
         case "strlist":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 return _INVALID

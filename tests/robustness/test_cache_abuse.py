@@ -19,10 +19,17 @@ PROMPTS = {f"p{i}.prompt.yaml": f"messages:\n  - role: user\n    content: Questi
            for i in range(4)}
 
 
+@pytest.fixture(autouse=True)
+def fast_rate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate limit is not what is tested here: a user config (a repository may only lower it) raises it."""
+    user = tmp_path / "user-config.toml"
+    user.write_text("requests_per_minute = 6000\n", encoding="utf-8")
+    monkeypatch.setenv("PROMPTLS_USER_CONFIG", str(user))
+
+
 def workspace(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     (root / ".git").mkdir(parents=True)
-    (root / "promptls.toml").write_text("requests_per_minute = 6000\n", encoding="utf-8")  # not what we test here
     for name, text in PROMPTS.items():
         (root / name).write_text(text, encoding="utf-8")
     return root

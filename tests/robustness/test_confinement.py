@@ -125,14 +125,15 @@ def test_devices_and_named_pipes_do_not_block(project: Path) -> None:
     """Allowed roots do not make /dev/zero or a FIFO readable: they are refused at stat time."""
     os.mkfifo(project / "pipe.txt")
     (project / "zero.png").symlink_to("/dev/zero")
-    (project / "promptls.toml").write_text('allow_attachments_from = ["/dev"]\n', encoding="utf-8")
+    user = project.parent / "user-config.toml"  # only the user may widen the roots
+    user.write_text('allow_attachments_from = ["/dev"]\n', encoding="utf-8")
     (project / "a.prompt.yaml").write_text(
         "messages:\n  - role: user\n    content: hi\nattachments: [pipe.txt, zero.png, /dev/zero, /dev/urandom, "
         "/dev/stdin, /dev/tty]\n", encoding="utf-8")
     start = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "promptls", "check", "--mode", "offline", "--format", "json",
                           str(project)], capture_output=True, text=True, timeout=30, cwd=project,
-                         stdin=subprocess.PIPE)
+                         stdin=subprocess.PIPE, env={**os.environ, "PROMPTLS_USER_CONFIG": str(user)})
     assert time.monotonic() - start < 20
     findings = json.loads(out.stdout)["files"][0]["findings"]
     refused = [f for f in findings if f["code"] in ("attachment-unreadable", "attachment-outside-root",
@@ -144,7 +145,8 @@ def test_devices_and_named_pipes_do_not_block(project: Path) -> None:
 
 @pytest.mark.parametrize("client_name", ["neovim"])
 async def test_server_does_not_hang_on_a_fifo(lsp_session: StartSession, tmp_path: Path) -> None:
-    session = await lsp_session({"promptls.toml": 'allow_attachments_from = ["/dev"]\n'})
+    (tmp_path / "user-config.toml").write_text('allow_attachments_from = ["/dev"]\n', encoding="utf-8")
+    session = await lsp_session()  # the harness points PROMPTLS_USER_CONFIG at tmp_path/user-config.toml
     os.mkfifo(session.root / "pipe.txt")
     uri = session.open("a.prompt.yaml", "messages:\n  - role: user\n    content: hi\n"
                                         "attachments: [pipe.txt, /dev/zero]\n")

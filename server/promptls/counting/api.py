@@ -57,9 +57,10 @@ class ApiSettings:
 
 def settings_from_env(mode: Mode = "auto", rpm: int = DEFAULT_RPM, base_url: str | None = None,
                       timeout: float = DEFAULT_TIMEOUT_S) -> ApiSettings:
-    """Key from `ANTHROPIC_API_KEY`; base URL from the argument (config), else `ANTHROPIC_BASE_URL`."""
+    """Key from `ANTHROPIC_API_KEY`; base URL from `ANTHROPIC_BASE_URL`, else the argument (the user
+    config's `base_url`: never a repository's, see config.USER_ONLY)."""
     key = (os.environ.get("ANTHROPIC_API_KEY") or "").strip() or None
-    url = base_url or (os.environ.get("ANTHROPIC_BASE_URL") or "").strip() or None
+    url = (os.environ.get("ANTHROPIC_BASE_URL") or "").strip() or base_url or None
     return ApiSettings(api_key=key, base_url=url, timeout=timeout, rpm=rpm, mode=mode)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
+from ..safepath import drop_cwd
 
-from .server import run
+drop_cwd()  # before anything else is imported: `-m` put the current folder (maybe a checkout) first
+
+import argparse  # noqa: E402
+
+from .server import run  # noqa: E402
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from .. import __version__
 from ..model import FileReport, Finding
 from ..workspace import is_prompt_file
 from . import codelens, completion, heap, hover, links, status, textsync
+from .configdiags import ConfigDiagnostics
 from .counter import Counters
 from .diagnostics import PULL, PUSH, choose_mode, to_diagnostics
 from .hints import inlay_hints
@@ -55,6 +56,7 @@ class PromptServer(LanguageServer):
         self.results: dict[str, DocResult] = {}
         self.last_good: dict[str, DocResult] = {}  # hints survive a half-typed (unparsable) buffer
         self.workspace_findings: dict[str, list[Finding]] = {}
+        self.config_diagnostics = ConfigDiagnostics()
         self.diag_mode = PUSH
         self.shown: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self.stats: dict[str, Any] = {"runs": {}, "estimates": 0, "exact": 0, "published": 0, "indexed": 0}
@@ -272,7 +274,8 @@ class PromptServer(LanguageServer):
         members = [r for r in self.results.values() if r.config.root == root]
         if not members:
             return
-        config = self.settings.root_config(root)[0]
+        config, config_findings = self.settings.root_config(root)
+        self.config_diagnostics.publish(self, root, config_findings)
         by_path = {str(r.path): r.uri for r in members}
         fresh: dict[str, list[Finding]] = {r.uri: [] for r in members}
         try:
