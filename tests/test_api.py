@@ -294,6 +294,9 @@ async def test_modes_and_settings(monkeypatch: pytest.MonkeyPatch, cache: CountC
     settings = settings_from_env("auto", 42)
     assert (settings.api_key, settings.base_url, settings.rpm, settings.max_retries) == (
         CANARY_KEY, "http://127.0.0.1:9", 42, 0)
+    # the user config's base_url (the argument) is used only when ANTHROPIC_BASE_URL is not set
+    assert settings_from_env("auto", 42, base_url="http://config").base_url == "http://127.0.0.1:9"
+    monkeypatch.delenv("ANTHROPIC_BASE_URL")
     assert settings_from_env("auto", 42, base_url="http://config").base_url == "http://config"
     assert CANARY_KEY not in repr(settings)
     counter = make_counter(settings, cache)

@@ -14,20 +14,20 @@ from promptls.counting.cache import FILE_NAME, CountCache, default_cache_path, r
 
 
 def test_counts_survive_a_restart(tmp_path: Path) -> None:
-    key = request_key("claude-sonnet-4-6", {"messages": [{"role": "user", "content": "hi"}]})
+    key = request_key("claude-sonnet-4-6", {"messages": [{"role": "user", "content": "hi"}]}, "e")
     first = CountCache(tmp_path / FILE_NAME)
     first.put(key, 42)
     first.close()
     again = CountCache(tmp_path / FILE_NAME)
     assert again.get(key) == 42
-    assert again.get(request_key("claude-sonnet-4-6", {"messages": []})) is None
+    assert again.get(request_key("claude-sonnet-4-6", {"messages": []}, "e")) is None
 
 
 def test_key_is_canonical_and_depends_on_the_model() -> None:
-    a = request_key("m", {"b": 1, "a": [1, {"y": "é", "x": 2}]})
-    b = request_key("m", {"a": [1, {"x": 2, "y": "é"}], "b": 1})
+    a = request_key("m", {"b": 1, "a": [1, {"y": "é", "x": 2}]}, "e")
+    b = request_key("m", {"a": [1, {"x": 2, "y": "é"}], "b": 1}, "e")
     assert a == b
-    assert request_key("other", {"b": 1, "a": [1, {"y": "é", "x": 2}]}) != a
+    assert request_key("other", {"b": 1, "a": [1, {"y": "é", "x": 2}]}, "e") != a
 
 
 def test_env_var_chooses_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

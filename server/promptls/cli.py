@@ -217,7 +217,7 @@ def _offline_chunk(paths: list[Path], config: Config) -> list[FileReport]:
     from .counting.textcache import open_default
 
     use_store(open_default())
-    cache = _open_cache()
+    cache = _open_cache(config)
     try:
         return [_offline_report(p, config, cache) for p in paths]
     finally:
@@ -311,27 +311,29 @@ def _run_engine_with_store(files: list[Path], config: Config, parts: bool
 def _make_counter(config: Config) -> tuple[Any, Any, str]:
     """(counter or None, cache or None, state) for the configured mode."""
     if config.mode == "offline":
-        return None, _open_cache(), "offline"
+        return None, _open_cache(config), "offline"
     if not os.environ.get("ANTHROPIC_API_KEY", "").strip():  # decided before importing the SDK (~1 s)
         if config.mode == "api":
             raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
-        return None, _open_cache(), "no-key"
+        return None, _open_cache(config), "no-key"
     from .counting.api import make_counter, settings_from_env
 
     settings = settings_from_env(config.mode, config.requests_per_minute, config.base_url)
     if settings.api_key is None:
         if config.mode == "api":
             raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
-        return None, _open_cache(), "no-key"
-    cache = _open_cache()
+        return None, _open_cache(config), "no-key"
+    cache = _open_cache(config)
     counter = make_counter(settings, cache)
     return counter, cache, "exact" if counter else "offline"
 
 
-def _open_cache() -> Any:
+def _open_cache(config: Config) -> Any:
+    """The count cache, its calibration read for the endpoint this run would use (endpoint.py)."""
     from .counting.cache import CountCache
+    from .counting.endpoint import endpoint_id, resolve_base_url
 
-    return CountCache()
+    return CountCache(endpoint=endpoint_id(resolve_base_url(config.base_url)))
 
 
 def _count_or_check(args: argparse.Namespace) -> int:
@@ -390,6 +392,8 @@ def _count_or_check(args: argparse.Namespace) -> int:
         print(f"promptls: {counter.disabled_reason}", file=sys.stderr)
     if cache is not None and getattr(cache, "warning", None):
         print(f"promptls: {cache.warning}", file=sys.stderr)
+    for note in getattr(counter, "notes", ()):
+        print(f"promptls: note: {note}", file=sys.stderr)
     if args.verbose and cache is not None and fmt == "text":
         _print_calibration(cache)
     if any(not r.valid for r in ws.files):

@@ -183,7 +183,7 @@ async def exact_counts(analysis: Analysis, counter: ApiCounter, priority: int,
     """Exact counts through the API counter; falls back to the estimate inside the counter on faults."""
     if analysis.request is None or analysis.info is None:
         return None
-    est = estimated or estimate(analysis.request, analysis.info, counter.cache.correction(analysis.request.model))
+    est = estimated or estimate(analysis.request, analysis.info, counter.correction(analysis.request.model))
     return await counter.count(analysis.request, analysis.info, priority, est, on_update)
 
 
@@ -192,7 +192,7 @@ async def exact_variant_totals(analysis: Analysis, counter: ApiCounter, priority
     out = []
     for row, req in analysis.variants:
         assert analysis.info is not None
-        est = estimate(req, analysis.info, counter.cache.correction(req.model))
+        est = estimate(req, analysis.info, counter.correction(req.model))
         out.append((row, await counter.count_total(req, analysis.info, priority, est)))
     return out
 

@@ -22,7 +22,7 @@ PROMPTS = {f"p{i}.prompt.yaml": f"messages:\n  - role: user\n    content: Questi
 @pytest.fixture(autouse=True)
 def fast_rate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The rate limit is not what is tested here: a user config (a repository may only lower it) raises it."""
-    user = tmp_path / "user-config.toml"
+    user = tmp_path / "fast-user-config.toml"
     user.write_text("requests_per_minute = 6000\n", encoding="utf-8")
     monkeypatch.setenv("PROMPTLS_USER_CONFIG", str(user))
 

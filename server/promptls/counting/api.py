@@ -25,7 +25,8 @@ import anthropic
 
 from ..model import CountRequest, Counts
 from .attribution import Body, attribute, plan_request
-from .cache import CountCache, request_key
+from .cache import MAX_TOKENS, CountCache, request_key
+from .endpoint import endpoint_id, resolve_base_url
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def settings_from_env(mode: Mode = "auto", rpm: int = DEFAULT_RPM, base_url: str
     """Key from `ANTHROPIC_API_KEY`; base URL from `ANTHROPIC_BASE_URL`, else the argument (the user
     config's `base_url`: never a repository's, see config.USER_ONLY)."""
     key = (os.environ.get("ANTHROPIC_API_KEY") or "").strip() or None
-    url = (os.environ.get("ANTHROPIC_BASE_URL") or "").strip() or base_url or None
+    url = resolve_base_url(base_url)
     return ApiSettings(api_key=key, base_url=url, timeout=timeout, rpm=rpm, mode=mode)
 
 
@@ -95,6 +96,8 @@ class ApiCounter:
                  client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
         self.cache = cache
+        self.endpoint = endpoint_id(settings.base_url)  # cached counts, limits and calibration are bound to it
+        self.notes: list[str] = []  # things the user should know that are not errors (a damaged side file)
         self.limiter = limiter or RateLimiter(settings.rpm, clock=clock)
         self.stats = CounterStats()
         self.disabled_reason: str | None = None
@@ -134,13 +137,25 @@ class ApiCounter:
             text = text.replace(key, "[redacted]")
         return _KEY_PATTERN.sub("[redacted]", text)
 
+    def correction(self, model: str) -> float:
+        """The estimator's correction for `model` as learned from this endpoint."""
+        return self.cache.correction(model, endpoint=self.endpoint)
+
+    def _key(self, model: str, body: Body) -> str:
+        return request_key(model, body, self.endpoint)
+
     async def model_limits(self) -> dict[str, dict[str, int]]:
-        """Context windows and max output per model from the Models API (cached a day); {} on any trouble."""
+        """Context windows and max output per model from this endpoint's Models API (cached a day); {} on
+        any trouble."""
         if self._no_key or self.disabled_reason or self._client is None:
             return {}
         from .models import model_limits
 
-        return await model_limits(self._client)
+        limits, note = await model_limits(self._client, self.endpoint)
+        if note:
+            log.warning("%s", note)
+            self.notes.append(note)
+        return limits
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -169,7 +184,7 @@ class ApiCounter:
         plan = plan_request(request)
         run = _Run()
         bodies = plan.bodies() if with_parts else plan.bodies()[:1]
-        total_key = request_key(request.model, plan.total)
+        total_key = self._key(request.model, plan.total)
         await self._fetch(run, request.model, bodies[0][1], priority)
         total = run.answers.get(total_key)
         extra = sum(estimate.parts[p].tokens for p in plan.estimated
@@ -181,7 +196,7 @@ class ApiCounter:
             await self._fetch(run, request.model, body, priority + 1)
         if with_parts:
             parts, _missing = attribute(plan, request, estimate,
-                                        lambda b: run.answers.get(request_key(request.model, b)))
+                                        lambda b: run.answers.get(self._key(request.model, b)))
         else:
             parts = dict(estimate.parts)
         exact_total = total is not None
@@ -195,9 +210,9 @@ class ApiCounter:
             error=self._error_text(run, bodies, request.model, plan.notes),
         )
         if total_key in run.fresh and not plan.estimated and estimate.total > 0:
-            correction = self.cache.correction(request.model)
+            correction = self.correction(request.model)
             self.cache.record_calibration(request.model, total, round(estimate.total / correction),
-                                          estimate.total)
+                                          estimate.total, endpoint=self.endpoint)
         return counts
 
     def _notify(self, on_update: Callable[[Counts], None], counts: Counts) -> None:
@@ -210,7 +225,7 @@ class ApiCounter:
         messages: list[str] = []
         if run.stopped:
             messages.append(run.stopped)
-        labels = {request_key(model, b): label for label, b in bodies}
+        labels = {self._key(model, b): label for label, b in bodies}
         for key, msg in run.bad.items():
             messages.append(f"{labels.get(key, 'request')}: {msg}")
         messages.extend(notes)
@@ -228,7 +243,7 @@ class ApiCounter:
         return None
 
     async def _fetch(self, run: _Run, model: str, body: Body, priority: int) -> None:
-        key = request_key(model, body)
+        key = self._key(model, body)
         if key in run.answers or key in run.bad:
             return
         cached = self.cache.get(key)
@@ -273,7 +288,7 @@ class ApiCounter:
         try:
             result = await self._client.messages.count_tokens(**body)
             tokens = getattr(result, "input_tokens", None)
-            if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens < 0:
+            if not isinstance(tokens, int) or isinstance(tokens, bool) or not 0 <= tokens <= MAX_TOKENS:
                 raise _Malformed("count_tokens answered without a valid input_tokens")
             return tokens
         except asyncio.CancelledError:

@@ -1,9 +1,12 @@
 """Persistent cache of exact counts and the estimator's per-model calibration (SQLite).
 
-Exact counts are keyed by a hash of (model, canonical request JSON), so reopening a workspace or
-re-running the CLI costs no API calls. The database lives in the user cache directory, uses WAL
-and a busy timeout so several servers and CLIs can share it, and is bounded (least recently used
-rows are evicted). It never holds anything but hashes and numbers: no request text, no key.
+Exact counts are keyed by a hash of (endpoint, model, canonical request JSON), so reopening a workspace
+or re-running the CLI costs no API calls, and calibration is kept per (endpoint, model): what one
+endpoint answered is never shown for another (endpoint.py). Values read back are validated (a count is
+an integer in [0, MAX_TOKENS], a ratio finite and positive) and anything else is treated as missing.
+The database lives in the user cache directory, uses WAL and a busy timeout so several servers and
+CLIs can share it, and is bounded (least recently used rows are evicted). It never holds anything but
+hashes and numbers: no request text, no key.
 Failure is never fatal: a corrupt file is moved aside and recreated, an unwritable location or a
 database that stays locked falls back to an in-memory cache.
 """
@@ -14,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -23,6 +27,9 @@ from typing import Any
 
 import platformdirs
 
+from ..limits import MAX_REQUEST_BYTES
+from .endpoint import endpoint_id, resolve_base_url
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "counts.sqlite3"
@@ -31,6 +38,7 @@ BUSY_TIMEOUT_MS = 2000
 CORRECTION_MIN, CORRECTION_MAX = 0.5, 2.0
 # Recent exact counts weigh more than old ones once this many samples exist (exponential average).
 CALIBRATION_WINDOW = 50
+MAX_TOKENS = MAX_REQUEST_BYTES  # no token is shorter than a byte: a larger count was not from count_tokens
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counts (
@@ -39,19 +47,28 @@ CREATE TABLE IF NOT EXISTS counts (
     last_used REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS counts_last_used ON counts(last_used);
-CREATE TABLE IF NOT EXISTS calibration (
-    model TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS endpoint_calibration (
+    endpoint TEXT NOT NULL,
+    model TEXT NOT NULL,
     n INTEGER NOT NULL,
     ratio REAL NOT NULL,
-    abs_err_pct REAL NOT NULL
+    abs_err_pct REAL NOT NULL,
+    PRIMARY KEY (endpoint, model)
 );
 """
 
 
-def request_key(model: str, body: Any) -> str:
-    """sha256 of the model and the canonical JSON of the request body."""
+def request_key(model: str, body: Any, endpoint: str) -> str:
+    """sha256 of the endpoint identity, the model and the canonical JSON of the request body."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{model}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{endpoint}\n{model}\n{canonical}".encode()).hexdigest()
+
+
+def valid_tokens(value: Any) -> int | None:
+    """`value` as a token count if it can be one (an int in [0, MAX_TOKENS]), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKENS:
+        return value
+    return None
 
 
 def default_cache_path() -> Path:
@@ -62,11 +79,16 @@ def default_cache_path() -> Path:
 
 
 class CountCache:
-    """SQLite-backed count cache; `location` says where it really lives ("memory" after a fallback)."""
+    """SQLite-backed count cache; `location` says where it really lives ("memory" after a fallback).
 
-    def __init__(self, path: Path | None = None, *, max_rows: int = MAX_ROWS) -> None:
+    Calibration is read and learned for `endpoint` (default: the one the environment names) unless a
+    call names another; the API counter passes its own.
+    """
+
+    def __init__(self, path: Path | None = None, *, max_rows: int = MAX_ROWS, endpoint: str | None = None) -> None:
         if path is not None and path.is_dir():
             path = path / FILE_NAME
+        self.endpoint = endpoint or endpoint_id(resolve_base_url())
         self.path = path or default_cache_path()
         self.max_rows = max_rows
         self.warning: str | None = None
@@ -106,7 +128,7 @@ class CountCache:
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             db.execute("SELECT count(*) FROM counts").fetchone()
-            db.execute("SELECT count(*) FROM calibration").fetchone()
+            db.execute("SELECT count(*) FROM endpoint_calibration").fetchone()
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -156,11 +178,17 @@ class CountCache:
     # -- counts --------------------------------------------------------------------------------
 
     def get(self, key: str) -> int | None:
+        """The cached count, or None; a value no count_tokens answer can have is dropped as missing."""
         rows = self._run("SELECT tokens FROM counts WHERE key = ?", (key,))
         if not rows:
             return None
+        tokens = valid_tokens(rows[0][0])
+        if tokens is None:
+            log.warning("cache: ignored an invalid count (%r)", rows[0][0])
+            self._run("DELETE FROM counts WHERE key = ?", (key,))
+            return None
         self._run("UPDATE counts SET last_used = ? WHERE key = ?", (time.time(), key))
-        return int(rows[0][0])
+        return tokens
 
     def put(self, key: str, tokens: int) -> None:
         self._run("INSERT OR REPLACE INTO counts (key, tokens, last_used) VALUES (?, ?, ?)",
@@ -177,7 +205,8 @@ class CountCache:
 
     # -- calibration ---------------------------------------------------------------------------
 
-    def record_calibration(self, model: str, exact: int, raw_estimate: int, shown_estimate: int) -> None:
+    def record_calibration(self, model: str, exact: int, raw_estimate: int, shown_estimate: int, *,
+                           endpoint: str | None = None) -> None:
         """Learn from one exact count: the ratio exact/raw estimate, and the shown estimate's error."""
         if exact <= 0 or raw_estimate <= 0:
             return
@@ -185,23 +214,28 @@ class CountCache:
         err = abs(shown_estimate - exact) / exact * 100.0
         # One statement, so concurrent processes never lose an update.
         self._run(
-            "INSERT INTO calibration (model, n, ratio, abs_err_pct) VALUES (?, 1, ?, ?) "
-            "ON CONFLICT(model) DO UPDATE SET n = n + 1, "
+            "INSERT INTO endpoint_calibration (endpoint, model, n, ratio, abs_err_pct) VALUES (?, ?, 1, ?, ?) "
+            "ON CONFLICT(endpoint, model) DO UPDATE SET n = n + 1, "
             "ratio = ratio + (excluded.ratio - ratio) / min(n + 1, ?), "
             "abs_err_pct = abs_err_pct + (excluded.abs_err_pct - abs_err_pct) / (n + 1)",
-            (model, ratio, err, CALIBRATION_WINDOW))
+            (endpoint or self.endpoint, model, ratio, err, CALIBRATION_WINDOW))
 
-    def correction(self, model: str) -> float:
-        """Factor to multiply the offline estimate by (1.0 when nothing is known yet)."""
-        rows = self._run("SELECT ratio FROM calibration WHERE model = ?", (model,))
-        if not rows:
+    def correction(self, model: str, *, endpoint: str | None = None) -> float:
+        """Factor to multiply the offline estimate by (1.0 when nothing valid is known yet)."""
+        rows = self._run("SELECT ratio FROM endpoint_calibration WHERE endpoint = ? AND model = ?",
+                         (endpoint or self.endpoint, model))
+        ratio = rows[0][0] if rows else None
+        if not isinstance(ratio, int | float) or isinstance(ratio, bool) or not math.isfinite(ratio) or ratio <= 0:
             return 1.0
-        return min(CORRECTION_MAX, max(CORRECTION_MIN, float(rows[0][0])))
+        return min(CORRECTION_MAX, max(CORRECTION_MIN, float(ratio)))
 
-    def calibration_report(self) -> list[tuple[str, int, float]]:
-        """(model, exact counts seen, mean absolute error of the shown estimate in %) per model."""
-        rows = self._run("SELECT model, n, abs_err_pct FROM calibration ORDER BY model")
-        return [(str(m), int(n), float(e)) for m, n, e in rows]
+    def calibration_report(self, *, endpoint: str | None = None) -> list[tuple[str, int, float]]:
+        """(model, exact counts seen, mean absolute error of the shown estimate in %) per model; rows
+        that are not numbers a real run could leave are left out."""
+        rows = self._run("SELECT model, n, abs_err_pct FROM endpoint_calibration WHERE endpoint = ? "
+                         "ORDER BY model", (endpoint or self.endpoint,))
+        return [(str(m), n, float(e)) for m, n, e in rows
+                if isinstance(n, int) and n > 0 and isinstance(e, int | float) and math.isfinite(e) and e >= 0]
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):

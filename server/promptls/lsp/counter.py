@@ -50,9 +50,10 @@ class Counters:
         if model_id is None:
             return 1.0
         try:
-            cache = getattr(counter, "cache", None) or self.cache
-            if cache is not None:
-                return float(cache.correction(model_id))
+            if counter is not None:  # calibration is per endpoint: the counter knows which
+                return float(counter.correction(model_id))
+            if self.cache is not None:
+                return float(self.cache.correction(model_id))
         except Exception:
             log.exception("reading the estimate correction failed")
         return 1.0
