@@ -112,8 +112,7 @@ def _serve(args: argparse.Namespace) -> int:
         if not port.isdigit():
             raise CliError(f"--tcp expects HOST:PORT, got {args.tcp!r}")
         tcp = (host or "127.0.0.1", int(port))
-    run(mode=args.mode, tcp=tcp)
-    return EXIT_OK
+    return run(mode=args.mode, tcp=tcp)
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ def main() -> None:
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         tcp = (host or "127.0.0.1", int(port))
-    run(mode=args.mode, tcp=tcp)
+    raise SystemExit(run(mode=args.mode, tcp=tcp))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from .positions import split_lines
 from .scheduler import Scheduler
 from .settings import CONFIG_FILES, Settings
 from .state import COUNTING, ERROR, ESTIMATE, EXACT, RATE_LIMITED, DocResult
+from .transport import PromptProtocol, serve_stdio
 from .workspace_index import WorkspaceIndex
 
 log = logging.getLogger("promptls.lsp")
@@ -48,7 +49,7 @@ RECOUNT_WORKSPACE = "promptls.recountWorkspace"
 
 class PromptServer(LanguageServer):
     def __init__(self, mode: str | None = None) -> None:
-        super().__init__("promptls", __version__)
+        super().__init__("promptls", __version__, protocol_cls=PromptProtocol)  # answers every request
         self.settings = Settings(mode)
         self.scheduler = Scheduler()
         self.counters = Counters()
@@ -654,8 +655,8 @@ def create_server(mode: str | None = None) -> PromptServer:
     return server
 
 
-def run(mode: str | None = None, tcp: tuple[str, int] | None = None) -> None:
-    """Serve over stdio (or TCP for debugging) until the client disconnects."""
+def run(mode: str | None = None, tcp: tuple[str, int] | None = None) -> int:
+    """Serve over stdio (or TCP for debugging) until `exit` or the client disconnects; the exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING)
     textsync.quiet_pygls()
@@ -665,5 +666,5 @@ def run(mode: str | None = None, tcp: tuple[str, int] | None = None) -> None:
     server = create_server(mode)
     if tcp is not None:
         server.start_tcp(*tcp)
-    else:
-        server.start_io()
+        return 0
+    return serve_stdio(server)  # pygls' reader goes deaf after one bad frame (lsp/transport.py)
