@@ -46,16 +46,23 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every path promptls opens or stats (following links) while the test runs."""
+    """Every path promptls opens or stats (following links) while the test runs; a name relative to a `dir_fd` is recorded
+    as the folder the descriptor really is (/proc/self/fd) joined with the name."""
     seen: list[str] = []
     real_open, real_stat = os.open, os.stat
 
+    def where(path: Any, kwargs: dict[str, Any]) -> str:
+        fd = kwargs.get("dir_fd")
+        name = os.fspath(path)
+        return os.path.join(os.readlink(f"/proc/self/fd/{fd}"), name) if fd is not None else name
+
     def spy_open(path: Any, *args: Any, **kwargs: Any) -> int:
-        seen.append(os.fspath(path))
+        seen.append(where(path, kwargs))
         return real_open(path, *args, **kwargs)
 
     def spy_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-        seen.append(os.fspath(path))
+        if kwargs.get("follow_symlinks", True):  # an lstat only looks at the name
+            seen.append(where(path, kwargs))
         return real_stat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", spy_open)

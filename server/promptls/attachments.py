@@ -2,9 +2,10 @@
 
 Safety first: a cloned repository must not be able to make promptls read (and later upload)
 `~/.ssh/id_rsa`. A local reference is resolved (symlinks included) and must land inside the project
-root or a configured extra root before the file is even stat-ed; only regular files are opened
-(never a FIFO or a device, which could block or never end), without following a last-moment symlink,
-and never more than the API's request limit.
+root or an extra root the user allowed before the file is even stat-ed. It is then reached from that
+root one component at a time with `dir_fd` and `O_NOFOLLOW | O_DIRECTORY`, so a folder swapped for a
+link between the check and the open cannot lead outside; only regular files are opened (never a FIFO
+or a device, which could block or never end), and never more than the API's request limit.
 
 Path rules, decided here and documented in the README:
 - relative paths are relative to the prompt file's folder; absolute paths are taken as written;
@@ -28,6 +29,7 @@ refuse the request, and the image is still measured and counted; WARNING `attach
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -105,36 +107,48 @@ def load_attachment(ref: str, *, base_dir: Path, root: Path, allowed_roots: Sequ
     if isinstance(resolved, str):
         return _failed(ref, None, "attachment-unreadable", f"cannot use path {ref!r}: {resolved}", span)
     roots = [_resolve_root(r) for r in (root, *allowed_roots)]
-    if not any(resolved.is_relative_to(r) for r in roots):
+    inside = [r for r in roots if resolved.is_relative_to(r)]
+    if not inside:
         return _failed(
             ref, resolved, "attachment-outside-root",
             f"{ref} resolves to {resolved}, outside the project root {roots[0]}; promptls reads "
-            "attachments only inside the workspace (list extra folders in `allow_attachments_from` "
-            "in promptls.toml to permit them)", span)
+            "attachments only inside the workspace (extra folders can be allowed in your user config, "
+            "`allow_attachments_from`)", span)
 
     try:
-        st = os.lstat(resolved)  # resolved has no symlinks left; never follow one that appears now
+        parent, name = _descend(max(inside, key=lambda r: len(r.parts)), resolved)
     except (FileNotFoundError, NotADirectoryError):
         return _failed(ref, resolved, "attachment-missing", f"{ref}: no such file", span)
+    except IsADirectoryError:
+        return _failed(ref, resolved, "attachment-unreadable", f"{ref} is a directory, not a file", span)
     except OSError as exc:
-        return _failed(ref, resolved, "attachment-unreadable", f"{ref}: {exc.strerror or exc}", span)
-    problem = _not_regular(st.st_mode)
-    if problem:
-        return _failed(ref, resolved, "attachment-unreadable", f"{ref} is {problem}, not a file", span)
-    if st.st_size > MAX_REQUEST_BYTES:
-        return _failed(
-            ref, resolved, "attachment-too-large",
-            f"{ref} is {st.st_size / MiB:.1f} MB; the API refuses requests over "
-            f"{MAX_REQUEST_BYTES // MiB} MB, so it was not read", span, data={"size": st.st_size})
+        return _failed(ref, resolved, "attachment-unreadable", f"{ref}: {_open_error(exc)}", span)
+    try:
+        try:
+            st = os.stat(name, dir_fd=parent, follow_symlinks=False)  # never follow one that appears now
+        except (FileNotFoundError, NotADirectoryError):
+            return _failed(ref, resolved, "attachment-missing", f"{ref}: no such file", span)
+        except OSError as exc:
+            return _failed(ref, resolved, "attachment-unreadable", f"{ref}: {exc.strerror or exc}", span)
+        problem = _not_regular(st.st_mode)
+        if problem:
+            return _failed(ref, resolved, "attachment-unreadable", f"{ref} is {problem}, not a file", span)
+        if st.st_size > MAX_REQUEST_BYTES:
+            return _failed(
+                ref, resolved, "attachment-too-large",
+                f"{ref} is {st.st_size / MiB:.1f} MB; the API refuses requests over "
+                f"{MAX_REQUEST_BYTES // MiB} MB, so it was not read", span, data={"size": st.st_size})
 
-    key: _CacheKey = (str(resolved), st.st_mtime_ns, st.st_size, st.st_ino)
-    loaded = _cache_get(key, need_bytes=keep_bytes)
-    if loaded is None:
-        loaded = _read_and_measure(resolved, st)
-        if not keep_bytes:
-            loaded.data = None
-        if loaded.sha256:  # read and measured; open/read failures (e.g. permissions) are retried
-            _cache_put(key, loaded)
+        key: _CacheKey = (str(resolved), st.st_mtime_ns, st.st_size, st.st_ino)
+        loaded = _cache_get(key, need_bytes=keep_bytes)
+        if loaded is None:
+            loaded = _read_and_measure(resolved, st, parent, name)
+            if not keep_bytes:
+                loaded.data = None
+            if loaded.sha256:  # read and measured; open/read failures (e.g. permissions) are retried
+                _cache_put(key, loaded)
+    finally:
+        os.close(parent)
     return _present(loaded, ref, span, keep_bytes)
 
 
@@ -156,6 +170,35 @@ def _resolve(ref: str, base_dir: Path) -> Path | str:
         return "the path contains a NUL character"
     except (OSError, RuntimeError) as exc:
         return str(exc)
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _descend(root: Path, path: Path) -> tuple[int, str]:
+    """An fd of the folder holding `path` and the file's name in it, reached from `root` one component at
+    a time without following links: a component swapped for a symlink after `_resolve` fails (ELOOP)
+    instead of leading outside the root. The caller closes the fd."""
+    parts = path.relative_to(root).parts
+    if not parts:
+        raise IsADirectoryError(errno.EISDIR, "is a directory")
+    fd = os.open(root, _DIR_FLAGS)  # the root is the user's (resolved); everything below it is the repository's
+    try:
+        for part in parts[:-1]:
+            child = os.open(part, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, parts[-1]
+
+
+def _open_error(exc: OSError) -> str:
+    if exc.errno in (errno.ELOOP, errno.EMLINK):
+        return "it, or a folder on its path, was replaced by a link while it was being opened"
+    return exc.strerror or str(exc)
 
 
 def _resolve_root(root: Path) -> Path:
@@ -184,13 +227,14 @@ def _not_regular(mode: int) -> str:
 # -- reading -------------------------------------------------------------------------------------
 
 
-def _read_and_measure(path: Path, st: os.stat_result) -> Attachment:
-    """Read a regular file that passed the checks, then sniff and measure it. Findings unspanned."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+def _read_and_measure(path: Path, st: os.stat_result, parent: int, name: str) -> Attachment:
+    """Read a regular file that passed the checks (`name` in the folder `parent`, as `_descend` found it),
+    then sniff and measure it. Findings unspanned."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        fd = os.open(name, flags, dir_fd=parent)
     except OSError as exc:
-        return _failed("", path, "attachment-unreadable", f"cannot open: {exc.strerror or exc}", FILE_START)
+        return _failed("", path, "attachment-unreadable", f"cannot open: {_open_error(exc)}", FILE_START)
     try:
         now = os.fstat(fd)
         if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
