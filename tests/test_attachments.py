@@ -46,8 +46,8 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every path promptls opens or stats (following links) while the test runs; a name relative to a `dir_fd` is recorded
-    as the folder the descriptor really is (/proc/self/fd) joined with the name."""
+    """Every path promptls opens or stats (following links) while the test runs; a name relative to a
+    `dir_fd` is recorded as the folder the descriptor really is (/proc/self/fd) joined with the name."""
     seen: list[str] = []
     real_open, real_stat = os.open, os.stat
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
@@ -133,3 +134,57 @@ async def test_server_trace_logs_and_cache_never_hold_the_key(tmp_path: Path) ->
     assert b"publishDiagnostics" in out and b"api-error" in out  # the faults did reach the editor
     assert b"Request options" in err  # the SDK's debug log was on
     assert not leaks(out, err, *files_under(cache)), leaks(out, err, *files_under(cache))
+
+
+class EchoingEndpoint(FakeAnthropic):
+    """Answers every request correctly, with the caller's key echoed in a response header: the SDK's
+    debug log prints response headers."""
+
+    def _send_json(self, h: Any, status: int, payload: Any, headers: dict[str, str] | None = None,
+                   raw: bytes | None = None) -> None:
+        super()._send_json(h, status, payload, {**(headers or {}), "x-echo": f"key={self.key}"}, raw)
+
+
+def test_library_debug_logs_are_scrubbed(tmp_path: Path) -> None:
+    """ANTHROPIC_LOG=debug turns on the SDK's and httpx's own loggers; their lines are scrubbed too."""
+    root = project(tmp_path)
+    fake = EchoingEndpoint(CANARY_KEY).start()
+    try:
+        env = {**os.environ, "ANTHROPIC_API_KEY": CANARY_KEY, "ANTHROPIC_BASE_URL": fake.url,
+               "PROMPTLS_CACHE_DIR": str(tmp_path / "cache"), "ANTHROPIC_LOG": "debug"}
+        out = subprocess.run([sys.executable, "-m", "promptls", "count", "-v", str(root)], capture_output=True,
+                             env=env, cwd=root, timeout=120)
+    finally:
+        fake.stop()
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert b"HTTP Response" in out.stderr and b"x-echo" in out.stderr  # the SDK printed the headers
+    assert b"[redacted]" in out.stderr
+    assert not leaks(out.stdout, out.stderr), leaks(out.stdout, out.stderr)
+
+
+async def test_server_library_debug_logs_are_scrubbed(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    fake = EchoingEndpoint(CANARY_KEY).start()
+    err_log = tmp_path / "stderr.log"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "PROMPTLS_"))},
+           "ANTHROPIC_API_KEY": CANARY_KEY, "ANTHROPIC_BASE_URL": fake.url, "PROMPTLS_CACHE_DIR": str(tmp_path / "c"),
+           "ANTHROPIC_LOG": "debug", "PYTHONUNBUFFERED": "1"}
+    command = ["sh", "-c", f'exec "{sys.executable}" -m promptls serve 2> "{err_log}"']
+    client = await ClientServerConfig(server_command=command, server_env=env).start()
+    try:
+        session = Session(client, root, "neovim")
+        await client.initialize_session(types.InitializeParams(
+            capabilities=capabilities("neovim"), root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
+        uri = session.open("a.prompt.yaml")
+        async with asyncio.timeout(30):  # (no statusChanged handler on this bare client: poll)
+            while ((await session.status(uri)) or {}).get("state") != "exact":
+                await asyncio.sleep(0.1)
+        await asyncio.wait_for(client.shutdown_session(), 10)
+    finally:
+        fake.stop()
+        if client._server is not None and client._server.returncode is None:
+            client._server.kill()
+    err = err_log.read_bytes()
+    assert b"HTTP Response" in err and b"x-echo" in err
+    assert not leaks(err), leaks(err)

@@ -5,7 +5,9 @@ requests of attribution.py at a lower priority, and never raises for API trouble
 estimate it was given, with `Counts.error` saying why. We own retrying (the SDK's retries are off):
 429 pauses the limiter for the server's retry-after, 5xx/529/timeouts/dropped connections back off
 exponentially, 401/403 switch the counter off for the session, and 400/413 are reported on the
-part whose request failed. The API key is kept out of every message we produce.
+part whose request failed. The API key is kept out of every message we produce, and out of every log
+record any library makes (`install_log_scrubbing`: with ANTHROPIC_LOG=debug the SDK logs response
+headers, which an endpoint may have filled with the key).
 """
 
 from __future__ import annotations
@@ -38,6 +40,46 @@ DEFAULT_RETRY_AFTER_S = 10.0
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
 _KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
+
+
+_SECRETS: set[str] = set()
+_scrubbing = False
+
+
+def _scrub(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, "[redacted]")
+    return _KEY_PATTERN.sub("[redacted]", text)
+
+
+def install_log_scrubbing(key: str | None) -> None:
+    """Redact `key` (and anything shaped like a key) from every log record made from now on, whichever
+    logger makes it: the SDK's and httpx's loggers are not ours to filter one by one, and handlers come
+    and go, so the record factory does it once, when a record is created."""
+    global _scrubbing
+    if key:
+        _SECRETS.add(key)
+    if _scrubbing:
+        return
+    _scrubbing = True
+    make = logging.getLogRecordFactory()
+
+    def scrubbed(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: logging reports it later, as it always does
+            return record
+        clean = _scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info:
+            record.exc_text = _scrub(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = _scrub(record.stack_info)
+        return record
+
+    logging.setLogRecordFactory(scrubbed)
 
 
 class _ModelInfo(Protocol):
@@ -110,7 +152,9 @@ class ApiCounter:
         self._client = client
         if self._no_key:
             self.disabled_reason = "no API key: set ANTHROPIC_API_KEY for exact counts (showing estimates)"
-        elif client is None:
+        else:
+            install_log_scrubbing(settings.api_key)
+        if not self._no_key and client is None:
             self._client = anthropic.AsyncAnthropic(api_key=settings.api_key, base_url=settings.base_url,
                                                     max_retries=settings.max_retries, timeout=settings.timeout)
 
