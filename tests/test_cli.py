@@ -130,6 +130,7 @@ def test_hints_hidden_by_default_in_check(tmp_path: Path) -> None:
 def _api_env(fake) -> dict:
     """The fake endpoint, and a fast request rate from a user config (a repository may only lower it)."""
     user = Path(os.environ["PROMPTLS_CACHE_DIR"]) / "fast-user-config.toml"
+    user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("requests_per_minute = 1000\n", encoding="utf-8")
     return {"ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": fake.key,
             "PROMPTLS_CACHE_DIR": os.environ["PROMPTLS_CACHE_DIR"], "PROMPTLS_USER_CONFIG": str(user)}
