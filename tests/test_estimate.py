@@ -13,7 +13,7 @@ from PIL import Image
 from promptls import catalog
 from promptls.catalog import ModelInfo
 from promptls.counting import estimate as est_mod
-from promptls.counting import framing
+from promptls.counting import framing, tokenizer
 from promptls.counting.estimate import estimate, message_frame, text_tokens
 from promptls.model import Attachment, CountRequest, Counts, Part, Span
 
@@ -311,32 +311,34 @@ def test_garbage_fragments_never_raise() -> None:
     assert counts.total > 0 and counts.parts["system"].tokens > 0
 
 
-def test_huge_text_is_sized_without_tokenizing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_text_past_the_request_limit_is_sized_without_tokenizing(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*_: Any) -> int:
-        raise AssertionError("ctok called on a huge text")
+        raise AssertionError("tokenizer called on a text the API could never receive")
 
-    monkeypatch.setattr(ctok, "token_count", boom)
+    monkeypatch.setattr(tokenizer, "content_tokens", boom)
     text = "lorem ipsum " * (framing.HUGE_TEXT_CHARS // 12 + 1)
     assert text_tokens(text, "3.0") == pytest.approx(len(text) / 3.5, abs=1)
 
 
-def test_long_text_counted_in_chunks_matches_the_whole() -> None:
-    text = "\n".join(f"Line {i}: the quick brown fox jumps over the lazy dog {i * 7}." for i in range(1500))
-    assert len(text) > 4 * est_mod.CHUNK_CHARS
-    whole = ctok.token_count(text, "3.0") - 7
-    assert abs(text_tokens(text, "3.0") - whole) <= whole * 0.001
+def test_long_text_is_counted_whole_exactly_as_ctok_counts_it() -> None:
+    """No chunking error: a 0.3 MB text (chunked counting was 17 tokens off here) matches ctok."""
+    text = "\n".join(f"Line {i}: the quick brown fox jumps over the lazy dog {i * 7}." for i in range(5000))
+    assert len(text) > 300_000
+    for version, frame in (("3.0", 7), ("4.8", 6)):
+        est_mod.clear_caches()
+        assert text_tokens(text, version) == ctok.token_count(text, version) - frame
 
 
 def test_one_edited_message_in_200_recounts_only_that_message(monkeypatch: pytest.MonkeyPatch) -> None:
     est_mod.clear_caches()
     calls: list[str] = []
-    real = ctok.token_count
+    real = tokenizer.content_tokens
 
-    def counting(text: str, version: str = "3.0") -> int:
+    def counting(text: str, version: str) -> int:
         calls.append(text)
         return real(text, version)
 
-    monkeypatch.setattr(ctok, "token_count", counting)
+    monkeypatch.setattr(tokenizer, "content_tokens", counting)
     messages = [{"role": "user" if i % 2 == 0 else "assistant",
                  "content": f"Message {i}: please review section {i} of the design document carefully."}
                 for i in range(200)]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from promptls.counting import estimate
+from promptls.counting import estimate, tokenizer
 from promptls.counting.textcache import TextCountStore, text_key
 
 
@@ -18,13 +18,13 @@ def fresh_memory():
 
 def _calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    real = estimate.ctok.token_count
+    real = tokenizer.content_tokens
 
-    def spy(text: str, version: str = "3.0") -> int:
+    def spy(text: str, version: str) -> int:
         calls.append(text)
         return real(text, version)
 
-    monkeypatch.setattr(estimate.ctok, "token_count", spy)
+    monkeypatch.setattr(tokenizer, "content_tokens", spy)
     return calls
 
 

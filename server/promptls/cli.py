@@ -25,9 +25,19 @@ class CliError(Exception):
     """A usage problem shown as `promptls: error: ...` with exit code 2."""
 
 
+class _Version(argparse.Action):
+    """`--version`, naming the tokenizer path (native or pure) only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from .counting.tokenizer import describe
+
+        print(f"promptls {__version__}\n{describe()}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="promptls", description="What a Claude prompt costs, before you send it.")
-    p.add_argument("--version", action="version", version=f"promptls {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version and which tokenizer counts offline")
     sub = p.add_subparsers(dest="command", required=True, metavar="{serve,count,check,diff,schema}")
 
     serve = sub.add_parser("serve", help="run the language server (stdio)",

@@ -6,9 +6,9 @@ the framing model in `framing.py`. Each estimate splits into text tokens, which 
 `correction` learnt from exact counts scales, and fixed tokens (frames, overheads, images), which
 it does not. The one-message frame is attributed to no part: it is the `overhead`.
 
-ctok runs at ~0.5 MB/s in pure Python, so `text_tokens` is memoised per text (large texts per
-newline-aligned chunk, so an edit re-counts only its chunk) and the LSP can re-estimate a
-200-message file on every keystroke.
+Text is counted whole, exactly as ctok counts it (`tokenizer.py`: natively at ≥ 10 MB/s where the
+extension is built, else ctok itself), and memoised per text, so the LSP re-estimating a
+200-message file on a keystroke counts only the message that changed.
 """
 
 from __future__ import annotations
@@ -20,25 +20,21 @@ import hashlib
 import io
 import json
 import math
-import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import ModelInfo
 from ..model import Attachment, CountRequest, Counts, Part, PartCount
-from . import framing
+from . import framing, tokenizer
 from .textcache import TextCountStore, text_key
 
-CHUNK_CHARS = 16_384
-_MAX_CHUNK_CHARS = 4 * CHUNK_CHARS
 _SHORT_KEY_CHARS = 1_024
 _CACHE_ENTRIES = 32_768
 _HEADER_B64_CHARS = 65_536
 _MAX_DECODE_B64_CHARS = 48 * 1024 * 1024
-_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(slots=True)
@@ -98,25 +94,23 @@ def clear_caches() -> None:
 
 
 @functools.cache
-def message_frame(tokenizer: str) -> int:
-    """ctok's measured one-user-message frame for this tokenizer (v3: 7, v4.7: 11, v4.8: 6).
-    Kept in the store too, so a run whose texts are all remembered never loads ctok's vocabulary."""
-    key = text_key(tokenizer, "\0message-frame")
+def message_frame(version: str) -> int:
+    """ctok's one-user-message frame for this tokenizer (v3: 7, v4.7: 11, v4.8: 6). Kept in the
+    store too, so a run whose texts are all remembered never loads a vocabulary."""
+    key = text_key(version, "\0message-frame")
     if _STORE is not None and (n := _STORE.get(key)) is not None:
         return n
-    import ctok
-
-    n = sum(1 for tok in ctok.tokenize("a", tokenizer) if tok == "⟨pad⟩")
+    n = tokenizer.message_frame(version)
     if _STORE is not None:
         _STORE.put(key, n)
     return n
 
 
 def warm_up(tokenizers: Iterable[str] = ("3.0",)) -> None:
-    """Load ctok's vocabularies (~0.7 s each on first use) before the first estimate needs them;
-    the server can call this in a worker thread at start-up."""
-    for tokenizer in tokenizers:
-        message_frame(tokenizer)
+    """Load the tokenizer's vocabularies before the first estimate needs them (natively ~0.1 s,
+    pure ctok ~0.7 s each); the server calls this in a worker thread at start-up."""
+    for version in tokenizers:
+        tokenizer.content_tokens("a", version)
 
 
 def _heuristic(text: str, tokenizer: str) -> int:
@@ -138,56 +132,34 @@ def flush_store() -> None:
         _STORE.flush()
 
 
-def _count(text: str, tokenizer: str) -> int:
+def _count(text: str, version: str) -> int:
     """Content tokens of one piece of text, memoised by (text or its digest, tokenizer) in memory
     and, when a store is in use, on disk."""
     key = (text if len(text) <= _SHORT_KEY_CHARS
-           else hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), tokenizer)
+           else hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), version)
     hit = _TEXT_CACHE.get(key)
     if hit is not None:
         return hit
     store = _STORE
-    stored_key = text_key(tokenizer, text) if store is not None else b""
+    stored_key = text_key(version, text) if store is not None else b""
     n = store.get(stored_key) if store is not None else None
     if n is None:
-        import ctok  # imported on the first text the store does not know (a warm run never needs it)
-
-        try:
-            n = max(0, ctok.token_count(text, tokenizer) - message_frame(tokenizer))
-        except Exception:  # ctok is total on str; this only guards against a future regression
-            n = _heuristic(text, tokenizer)
+        n = tokenizer.content_tokens(text, version)
         if store is not None:
             store.put(stored_key, n)
     _TEXT_CACHE.put(key, n)
     return n
 
 
-def _chunks(text: str) -> Iterator[str]:
-    """Pieces of ≥ CHUNK_CHARS ending at a newline (else whitespace): boundaries depend on content
-    near them, so an edit moves at most the boundary of its own chunk."""
-    start, n = 0, len(text)
-    while n - start > CHUNK_CHARS:
-        lo, hi = start + CHUNK_CHARS, min(start + _MAX_CHUNK_CHARS, n)
-        cut = text.find("\n", lo, hi)
-        if cut < 0:
-            m = _WHITESPACE.search(text, lo, hi)
-            cut = m.start() if m else hi - 1
-        yield text[start:cut + 1]
-        start = cut + 1
-    if start < n:
-        yield text[start:]
-
-
 def text_tokens(text: str, tokenizer: str) -> int:
-    """Content tokens of `text` as Claude's `tokenizer` generation counts them (ctok, without the
-    message frame). Texts over `framing.HUGE_TEXT_CHARS` are sized by bytes instead."""
+    """Content tokens of `text` as Claude's `tokenizer` generation counts them: ctok's count of the
+    whole text without the message frame. Texts past what one request may carry
+    (`framing.HUGE_TEXT_CHARS`, which the API refuses anyway) are sized by bytes instead."""
     if not text:
         return 0
     if len(text) > framing.HUGE_TEXT_CHARS:
         return _heuristic(text, tokenizer)
-    if len(text) <= CHUNK_CHARS:
-        return _count(text, tokenizer)
-    return sum(_count(chunk, tokenizer) for chunk in _chunks(text))
+    return _count(text, tokenizer)
 
 
 def _as_text(value: Any) -> str:
@@ -497,12 +469,3 @@ def _fallback(part: Part, info: ModelInfo) -> Est:
 def overhead_of(counts: Counts, request: CountRequest) -> int:
     """Total minus the top-level parts: what the UI shows as overhead."""
     return counts.total - sum(counts.parts[p.id].tokens for p in request.top_parts if p.id in counts.parts)
-
-
-def __getattr__(name: str) -> Any:
-    """`estimate.ctok` is the ctok module, imported on first use (tests patch it through this name)."""
-    if name == "ctok":
-        import ctok
-
-        return ctok
-    raise AttributeError(name)

@@ -41,12 +41,17 @@ Reasoned, not measured (each could be off by a few tokens per use):
 - Unknown sizes (url/file sources, undecodable data): an image costs its tier's full budget, a PDF
   one page with PDF_TEXT_TOKENS_PER_PAGE of text. Labelled estimates, never exact.
 - Anthropic-defined tools (bash, text editor, computer use): third-party figures, UNVERIFIED.
-- Huge texts (> HUGE_TEXT_CHARS) are sized at BYTES_PER_TOKEN instead of tokenized (ctok runs at
-  ~0.5 MB/s): v3 3.5 and v4.x 2.7 bytes per token, the middle of two samples measured with ctok
-  here (English prose README: 2.9 / 2.3; Python source: 4.0 / 3.1).
+- Texts longer than one request may be (HUGE_TEXT_CHARS: more characters than the API's 32 MiB
+  request limit has bytes, so the limit finding already says it cannot be sent) are sized at
+  BYTES_PER_TOKEN instead of tokenized: v3 3.5 and v4.x 2.7 bytes per token, the middle of two
+  samples measured with ctok here (English prose README: 2.9 / 2.3; Python source: 4.0 / 3.1).
+  Every shorter text is counted whole, as ctok counts it. Redacted thinking (opaque data) is
+  sized the same way.
 """
 
 from __future__ import annotations
+
+from ..limits import MAX_REQUEST_BYTES
 
 SYSTEM_FRAME = 0
 TURN_FRAME = 3
@@ -66,7 +71,7 @@ UNKNOWN_PDF_PAGES = 1
 # client tools, by type prefix.
 ANTHROPIC_TOOL_TOKENS = {"bash_": 245, "text_editor_": 700, "computer_": 735}
 
-HUGE_TEXT_CHARS = 2_000_000
+HUGE_TEXT_CHARS = MAX_REQUEST_BYTES
 BYTES_PER_TOKEN = {"3.0": 3.5, "4.7": 2.7, "4.8": 2.7}
 
 # The published examples this model is checked against (tests/test_estimate.py).
