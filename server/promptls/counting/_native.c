@@ -670,11 +670,12 @@ static int jskip(J *j, int depth) {
     jws(j);
     if (j->p >= j->end || depth > 64) { j->err = "value expected"; return -1; }
     unsigned char c = *j->p;
-    if (c == '"') {
-        Buf tmp = {0};
-        int r = jstring(j, &tmp);
-        PyMem_RawFree(tmp.p);
-        return r;
+    if (c == '"') {  /* skipped without decoding: only the escapes matter for where it ends */
+        for (j->p++; j->p < j->end && *j->p != '"'; j->p++)
+            if (*j->p == '\\') j->p++;
+        if (j->p >= j->end) { j->err = "unterminated string"; return -1; }
+        j->p++;
+        return 0;
     }
     if (c == '{' || c == '[') {
         unsigned char close = c == '{' ? '}' : ']';
@@ -904,6 +905,17 @@ static int cmp_by_freq(const void *a, const void *b) {  /* (count << 32 | codepo
     return x > y ? -1 : x < y;
 }
 
+static size_t find_free(uint32_t *nf, size_t i) {
+    size_t r = i;
+    while (nf[r] != r) r = nf[r];
+    while (nf[i] != r) {  /* path compression */
+        size_t next = nf[i];
+        nf[i] = (uint32_t)r;
+        i = next;
+    }
+    return r;
+}
+
 /* lay the breadth-first trie (children of node u: first[u] .. first[u] + count[u], sorted by
  * codepoint) out as a double array */
 static int build_da(Vocab *v, const uint32_t *label, const uint32_t *first, const uint32_t *count,
@@ -911,7 +923,7 @@ static int build_da(Vocab *v, const uint32_t *label, const uint32_t *first, cons
     uint32_t *labels = PyMem_RawMalloc((nodes + 1) * sizeof(uint32_t));
     uint64_t *freq = PyMem_RawMalloc((nodes + 1) * sizeof(uint64_t));
     uint32_t *pos = PyMem_RawMalloc((nodes + 1) * sizeof(uint32_t));
-    uint32_t *ccodes = NULL;
+    uint32_t *ccodes = NULL, *nf = NULL;
     v->code_tab = PyMem_RawCalloc(N_BLOCKS, sizeof(uint32_t *));
     if (!labels || !freq || !pos || !v->code_tab) goto oom;
     uint32_t nl = 0;
@@ -936,9 +948,14 @@ static int build_da(Vocab *v, const uint32_t *label, const uint32_t *first, cons
     v->check = PyMem_RawCalloc(cap, sizeof(uint32_t));
     ccodes = PyMem_RawMalloc((maxcode + 1) * sizeof(uint32_t));
     if (!v->base || !v->check || !ccodes) goto oom;
+    /* nf: union-find "next free slot at or after i", so the search skips used slots in
+     * amortised constant time */
+    nf = PyMem_RawMalloc((cap + 1) * sizeof(uint32_t));
+    if (!nf) goto oom;
+    for (size_t i = 0; i <= cap; i++) nf[i] = (uint32_t)i;
     v->check[0] = UINT32_MAX;  /* the root's slot */
+    nf[0] = 1;
     pos[0] = 0;
-    size_t free_from = 1, top = 0;
     for (uint32_t u = 0; u < nodes; u++) {
         uint32_t p = pos[u], n = count[u];
         if (!n) { v->base[p] = term[u] ? TERM : 0; continue; }
@@ -947,10 +964,9 @@ static int build_da(Vocab *v, const uint32_t *label, const uint32_t *first, cons
             ccodes[k] = code_of(v, label[first[u] + k]);
             if (ccodes[k] < minc) minc = ccodes[k];
         }
-        while (free_from < cap && v->check[free_from]) free_from++;
         size_t b;
-        for (size_t t = free_from;; t++) {
-            if (t < minc + 1) continue;
+        for (size_t t = minc + 1;; t++) {
+            t = find_free(nf, t);
             b = t - minc;
             if (b + maxcode + 1 >= cap) {  /* grow so every probe base + code stays inside */
                 size_t ncap = 2 * cap + maxcode;
@@ -960,11 +976,14 @@ static int build_da(Vocab *v, const uint32_t *label, const uint32_t *first, cons
                 uint32_t *nc = PyMem_RawRealloc(v->check, ncap * sizeof(uint32_t));
                 if (!nc) goto oom;
                 v->check = nc;
+                uint32_t *nn = PyMem_RawRealloc(nf, (ncap + 1) * sizeof(uint32_t));
+                if (!nn) goto oom;
+                nf = nn;
                 memset(v->base + cap, 0, (ncap - cap) * sizeof(uint32_t));
                 memset(v->check + cap, 0, (ncap - cap) * sizeof(uint32_t));
+                for (size_t i = cap + 1; i <= ncap; i++) nf[i] = (uint32_t)i;
                 cap = ncap;
             }
-            if (v->check[t]) continue;
             int ok = 1;
             for (uint32_t k = 0; k < n && ok; k++) ok = v->check[b + ccodes[k]] == 0;
             if (ok) break;
@@ -973,8 +992,8 @@ static int build_da(Vocab *v, const uint32_t *label, const uint32_t *first, cons
         for (uint32_t k = 0; k < n; k++) {
             size_t t = b + ccodes[k];
             v->check[t] = p + 1;
+            nf[t] = (uint32_t)(t + 1);
             pos[first[u] + k] = (uint32_t)t;
-            if (t > top) top = t;
         }
     }
     v->size = (uint32_t)cap;
@@ -983,12 +1002,14 @@ static int build_da(Vocab *v, const uint32_t *label, const uint32_t *first, cons
     PyMem_RawFree(freq);
     PyMem_RawFree(pos);
     PyMem_RawFree(ccodes);
+    PyMem_RawFree(nf);
     return 0;
 oom:
     PyMem_RawFree(labels);
     PyMem_RawFree(freq);
     PyMem_RawFree(pos);
     PyMem_RawFree(ccodes);
+    PyMem_RawFree(nf);
     PyErr_NoMemory();
     return -1;
 }
@@ -1024,11 +1045,18 @@ static int build_trie(Vocab *v, Strings *st) {
             lcp[r] = q;
         }
     }
+    /* `active` holds the sorted ranks of the strings still as long as the level, so each level
+     * visits only those (total work: the number of characters) */
+    size_t *active = PyMem_RawMalloc((n + 1) * sizeof(size_t)), na = n;
+    if (!active) { PyErr_NoMemory(); goto out; }
+    for (size_t r = 0; r < n; r++) active[r] = r;
     uint32_t next = 1;
     for (size_t d = 1; d <= maxlen; d++) {
-        for (size_t r = 0; r < n; r++) {
-            size_t i = order[r], len = st->off[i + 1] - st->off[i];
+        size_t keep = 0;
+        for (size_t a = 0; a < na; a++) {
+            size_t r = active[a], i = order[r], len = st->off[i + 1] - st->off[i];
             if (len < d) continue;
+            active[keep++] = r;
             if (r == 0 || lcp[r] < d) {
                 uint32_t parent = cur[r], id = next++;
                 label[id] = st->chars.p[st->off[i] + d - 1];
@@ -1040,7 +1068,9 @@ static int build_trie(Vocab *v, Strings *st) {
             }
             if (len == d) term[cur[r]] = 1;
         }
+        na = keep;
     }
+    PyMem_RawFree(active);
     v->max_depth = (int)maxlen;
     rc = build_da(v, label, first, count, term, next);
 out:
