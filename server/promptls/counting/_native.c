@@ -1010,8 +1010,7 @@ oom:
     PyMem_RawFree(pos);
     PyMem_RawFree(ccodes);
     PyMem_RawFree(nf);
-    PyErr_NoMemory();
-    return -1;
+    return -2;
 }
 
 /* the reverse trie over `st` (already reversed), nodes numbered level by level in sorted order so
@@ -1027,7 +1026,7 @@ static int build_trie(Vocab *v, Strings *st) {
     uint32_t *count = PyMem_RawCalloc(cap, sizeof(uint32_t));
     uint8_t *term = PyMem_RawCalloc(cap, 1);
     int rc = -1;
-    if (!order || !lcp || !cur || !label || !first || !count || !term) { PyErr_NoMemory(); goto out; }
+    if (!order || !lcp || !cur || !label || !first || !count || !term) { rc = -2; goto out; }
     for (size_t i = 0; i < n; i++) order[i] = i;
     g_sort_strings = st;
     qsort(order, n, sizeof(size_t), cmp_str);
@@ -1048,7 +1047,7 @@ static int build_trie(Vocab *v, Strings *st) {
     /* `active` holds the sorted ranks of the strings still as long as the level, so each level
      * visits only those (total work: the number of characters) */
     size_t *active = PyMem_RawMalloc((n + 1) * sizeof(size_t)), na = n;
-    if (!active) { PyErr_NoMemory(); goto out; }
+    if (!active) { rc = -2; goto out; }
     for (size_t r = 0; r < n; r++) active[r] = r;
     uint32_t next = 1;
     for (size_t d = 1; d <= maxlen; d++) {
@@ -1098,18 +1097,11 @@ static int add_bytekey(uint64_t **keys, Py_ssize_t *n, Py_ssize_t *cap, const un
     return 0;
 }
 
-static int vocab_init(VocabObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"data", "allcaps_min", "frame_bow", "fold_quotes", NULL};
-    Py_buffer view;
-    int allcaps_min, frame_bow, fold_quotes;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*ipp", kwlist, &view, &allcaps_min, &frame_bow, &fold_quotes))
-        return -1;
-    vocab_free(&self->v);
-    Vocab *v = &self->v;
-    v->allcaps_min = allcaps_min;
-    v->frame_bow = frame_bow;
-    v->fold_quotes = fold_quotes;
-    J j = {view.buf, (const unsigned char *)view.buf + view.len, NULL};
+/* parse ctok's vocabulary document and build the native structures; runs without the GIL.
+ * 0, or -1 with *err set (malformed document), or -2 (out of memory) */
+static int vocab_load(Vocab *v, const unsigned char *data, Py_ssize_t len, const char **err) {
+    int rc = -1;
+    J j = {data, data + len, NULL};
     Buf key = {0}, parsed = {0};
     Strings st = {0};
     uint64_t *keys = NULL;
@@ -1210,27 +1202,48 @@ static int vocab_init(VocabObject *self, PyObject *args, PyObject *kw) {
     v->nbytekeys = nkeys;
     v->byte_max_len = max_len ? max_len : 1;
     keys = NULL;
-    if (build_trie(v, &st) < 0) goto error;
+    if ((rc = build_trie(v, &st)) < 0) goto error;
     PyMem_RawFree(key.p);
     PyMem_RawFree(parsed.p);
     PyMem_RawFree(st.chars.p);
     PyMem_RawFree(st.off);
-    PyBuffer_Release(&view);
     return 0;
 oom:
-    PyErr_NoMemory();
+    rc = -2;
     goto error;
 fail:
-    PyErr_Format(PyExc_ValueError, "vocabulary document: %s", j.err ? j.err : "out of memory");
+    rc = -1;
+    *err = j.err ? j.err : "malformed";
 error:
     PyMem_RawFree(keys);
     PyMem_RawFree(key.p);
     PyMem_RawFree(parsed.p);
     PyMem_RawFree(st.chars.p);
     PyMem_RawFree(st.off);
-    PyBuffer_Release(&view);
     vocab_free(v);
-    return -1;
+    return rc;
+}
+
+static int vocab_init(VocabObject *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"data", "allcaps_min", "frame_bow", "fold_quotes", NULL};
+    Py_buffer view;
+    int allcaps_min, frame_bow, fold_quotes;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*ipp", kwlist, &view, &allcaps_min, &frame_bow, &fold_quotes))
+        return -1;
+    vocab_free(&self->v);
+    Vocab *v = &self->v;
+    v->allcaps_min = allcaps_min;
+    v->frame_bow = frame_bow;
+    v->fold_quotes = fold_quotes;
+    const char *err = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = vocab_load(v, view.buf, view.len, &err);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (rc == -2) PyErr_NoMemory();
+    else if (rc < 0) PyErr_Format(PyExc_ValueError, "vocabulary document: %s", err);
+    return rc < 0 ? -1 : 0;
 }
 
 static void vocab_dealloc(VocabObject *self) {
