@@ -17,22 +17,46 @@ from typing import Any
 from gen import paragraph, prompt_text
 
 
+def _varied(seed: int, size: int) -> str:
+    """Code, prose, CJK, emoji, JSON, numbers... (the equivalence suite's generator)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.textgen import corpus
+
+    out: list[str] = []
+    n = 0
+    for doc in corpus(size, seed=seed):
+        out.append(doc)
+        n += len(doc.encode("utf-8"))
+    return "\n".join(out)
+
+
 def throughput(megabytes: float, repeats: int) -> dict[str, Any]:
-    """MB/s of `text_tokens` on text it has never seen (new seed per repeat: no memo hits)."""
+    """MB/s of `text_tokens` on text it has never seen (new seed per repeat: no memo hits), wall and
+    CPU time, on prose and on varied text, for the v3 and v4.8 families."""
+    from promptls.counting import tokenizer
     from promptls.counting.estimate import clear_caches, text_tokens, warm_up
 
-    warm_up()
-    rates: list[float] = []
-    tokens = 0
-    for r in range(repeats):
-        clear_caches()
-        text = paragraph(random.Random(10_000 + r), int(megabytes * 1e6))
-        size = len(text.encode("utf-8"))
-        t0 = time.perf_counter()
-        tokens = text_tokens(text, "3.0")
-        rates.append(size / (time.perf_counter() - t0) / 1e6)
-    return {"mb": megabytes, "repeats": repeats, "mb_s": statistics.median(rates), "tokens": tokens,
-            "bytes_per_token": size / tokens if tokens else None}
+    warm_up(("3.0", "4.8"))
+    out: dict[str, Any] = {"mb": megabytes, "repeats": repeats, "path": tokenizer.path(), "kinds": {}}
+    for kind, make in (("prose", lambda r, n: paragraph(random.Random(10_000 + r), n)), ("varied", _varied)):
+        for version in ("3.0", "4.8"):
+            rates: list[float] = []
+            cpu_rates: list[float] = []
+            tokens = size = 0
+            for r in range(repeats):
+                clear_caches()
+                text = make(20_000 + r, int(megabytes * 1e6))
+                size = len(text.encode("utf-8"))
+                t0, c0 = time.perf_counter(), time.process_time()
+                tokens = text_tokens(text, version)
+                rates.append(size / (time.perf_counter() - t0) / 1e6)
+                cpu_rates.append(size / max(time.process_time() - c0, 1e-9) / 1e6)
+            out["kinds"][f"{kind} v{version}"] = {"mb_s": statistics.median(rates),
+                                                  "cpu_mb_s": statistics.median(cpu_rates), "tokens": tokens,
+                                                  "bytes_per_token": size / tokens if tokens else None}
+    first = out["kinds"]["prose v3.0"]
+    out |= {"mb_s": first["mb_s"], "tokens": first["tokens"], "bytes_per_token": first["bytes_per_token"]}
+    return out
 
 
 def _promptls() -> list[str]:
