@@ -31,8 +31,10 @@ from ..model import Attachment, CountRequest, Counts, Part, PartCount
 from . import framing, tokenizer
 from .textcache import TextCountStore, text_key
 
-_SHORT_KEY_CHARS = 1_024
-_CACHE_ENTRIES = 32_768
+# The memo holds what an edit re-estimates (every text of the open files); counting is native, so
+# it need not hold a whole workspace. Texts past _SHORT_KEY_CHARS are keyed by their store digest.
+_SHORT_KEY_CHARS = 64
+_CACHE_ENTRIES = 8_192
 _HEADER_B64_CHARS = 65_536
 _MAX_DECODE_B64_CHARS = 48 * 1024 * 1024
 
@@ -135,13 +137,13 @@ def flush_store() -> None:
 def _count(text: str, version: str) -> int:
     """Content tokens of one piece of text, memoised by (text or its digest, tokenizer) in memory
     and, when a store is in use, on disk."""
-    key = (text if len(text) <= _SHORT_KEY_CHARS
-           else hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(), version)
+    short = len(text) <= _SHORT_KEY_CHARS
+    key: Any = (text, version) if short else text_key(version, text)
     hit = _TEXT_CACHE.get(key)
     if hit is not None:
         return hit
     store = _STORE
-    stored_key = text_key(version, text) if store is not None else b""
+    stored_key = (text_key(version, text) if short else key) if store is not None else b""
     n = store.get(stored_key) if store is not None else None
     if n is None:
         n = tokenizer.content_tokens(text, version)
