@@ -30,6 +30,14 @@ EXAMPLES = 3000 if FULL else 300
 native = pytest.mark.skipif(tokenizer.path() != "native", reason="the native extension is not built here")
 
 
+def test_the_native_path_is_built_where_ci_requires_it() -> None:
+    """CI (`PROMPTLS_REQUIRE_NATIVE=1` in .ci/run) fails instead of skipping the suite below when the
+    extension did not build."""
+    if os.environ.get("PROMPTLS_REQUIRE_NATIVE") != "1":
+        pytest.skip("PROMPTLS_REQUIRE_NATIVE is not set")
+    assert tokenizer.path() == "native", tokenizer.describe()
+
+
 def reference(text: str, version: str) -> int:
     return ctok.token_count(text, version) - FRAMES[version]
 
