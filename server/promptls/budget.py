@@ -1,7 +1,8 @@
-"""Counts + limits -> findings: per-file budget, budgets by glob, context window, workspace total."""
+"""Counts + limits -> findings: the one budget that applies to a file, context window, workspace total."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
@@ -16,6 +17,34 @@ def _approx(exact: bool) -> str:
     return "" if exact else "≈ "
 
 
+@dataclass(frozen=True, slots=True)
+class AppliedBudget:
+    """The one budget that applies to a file: its own `budget:`, else the most specific matching
+    glob of `[budgets]`, else the default `budget`."""
+
+    tokens: int
+    source: str  # file | glob | default
+    glob: str | None = None
+
+
+def _specificity(glob: str) -> tuple[int, int]:
+    """More literal characters = more specific; a pattern with folders beats a bare file pattern."""
+    literal = sum(1 for ch in glob if ch not in "*?[]")
+    return glob.count("/"), literal
+
+
+def applicable_budget(path: Path, file_budget: int | None, config: Config) -> AppliedBudget | None:
+    if file_budget is not None:
+        return AppliedBudget(file_budget, "file")
+    globs = config.budgets_for(path)
+    if globs:
+        best = max(enumerate(globs), key=lambda ig: (_specificity(ig[1].glob), ig[0]))[1]
+        return AppliedBudget(best.input_tokens, "glob", best.glob)
+    if config.budget is not None:
+        return AppliedBudget(config.budget, "default")
+    return None
+
+
 def file_findings(*, path: Path, total: int, exact: bool, worst_row: int | None, file_budget: int | None,
                   budget_span: Span | None, config: Config, context_window: int | None,
                   max_output: int | None, max_tokens: int | None, max_tokens_span: Span | None,
@@ -24,19 +53,20 @@ def file_findings(*, path: Path, total: int, exact: bool, worst_row: int | None,
     out: list[Finding] = []
     row = f" (testData row {worst_row + 1})" if worst_row is not None else ""
     count = f"{_approx(exact)}{fmt(total)} input tokens{row}"
-    budget = file_budget if file_budget is not None else config.budget
-    if budget is not None and total > budget:
-        over = (total - budget) / budget * 100
-        source = "this file's budget" if file_budget is not None else "the default budget"
-        out.append(Finding("budget-exceeded", f"{count} exceed {source} of {fmt(budget)} (+{over:.0f}%)",
-                           Severity.WARNING, budget_span if file_budget is not None and budget_span else FILE_START,
-                           data={"total": total, "budget": budget, "exact": exact}))
-    for gb in config.budgets_for(path):
-        if total > gb.input_tokens:
+    applied = applicable_budget(path, file_budget, config)
+    if applied is not None and total > applied.tokens:
+        over = (total - applied.tokens) / applied.tokens * 100
+        if applied.glob is not None:
             out.append(Finding("glob-budget-exceeded",
-                               f"{count} exceed the budget of {fmt(gb.input_tokens)} for `{gb.glob}`",
-                               Severity.WARNING, FILE_START,
-                               data={"total": total, "budget": gb.input_tokens, "glob": gb.glob}))
+                               f"{count} exceed the budget of {fmt(applied.tokens)} for `{applied.glob}` "
+                               f"(+{over:.0f}%)", Severity.WARNING, FILE_START,
+                               data={"total": total, "budget": applied.tokens, "glob": applied.glob}))
+        else:
+            own = applied.source == "file"
+            source = "this file's budget" if own else "the default budget"
+            out.append(Finding("budget-exceeded", f"{count} exceed {source} of {fmt(applied.tokens)} (+{over:.0f}%)",
+                               Severity.WARNING, budget_span if own and budget_span else FILE_START,
+                               data={"total": total, "budget": applied.tokens, "exact": exact}))
     if context_window:
         out_tokens = max_tokens or 0
         if total > context_window:
@@ -58,8 +88,8 @@ def file_findings(*, path: Path, total: int, exact: bool, worst_row: int | None,
 
 
 def workspace_findings(reports: list[FileReport], config: Config) -> list[Finding]:
-    """One finding per file when the workspace total is over `workspace_budget` (so every file concerned
-    shows it), each naming the file's share."""
+    """One finding when the workspace total is over `workspace_budget`: it is about the workspace, not
+    about any one file, so it is reported once (on the largest file, which names the biggest shares)."""
     budget = config.workspace_budget
     if budget is None:
         return []
@@ -67,14 +97,11 @@ def workspace_findings(reports: list[FileReport], config: Config) -> list[Findin
     if total <= budget:
         return []
     exact = all(r.exact for r in reports)
-    out = []
-    for r in reports:
-        if r.total <= 0:
-            continue
-        out.append(Finding(
-            "workspace-budget-exceeded",
-            f"workspace total {_approx(exact)}{fmt(total)} input tokens over {len(reports)} prompt files exceeds "
-            f"the workspace budget of {fmt(budget)}; this file: {fmt(r.total)} ({r.total / total:.0%})",
-            Severity.WARNING, FILE_START, path=r.path,
-            data={"workspace_total": total, "budget": budget, "file_total": r.total}))
-    return out
+    largest = sorted((r for r in reports if r.total > 0), key=lambda r: -r.total)
+    top = ", ".join(f"{r.path} {fmt(r.total)} ({r.total / total:.0%})" for r in largest[:3])
+    return [Finding(
+        "workspace-budget-exceeded",
+        f"workspace total {_approx(exact)}{fmt(total)} input tokens over {len(reports)} prompt files exceeds "
+        f"the workspace budget of {fmt(budget)}; largest: {top}",
+        Severity.WARNING, FILE_START, path=largest[0].path,
+        data={"workspace_total": total, "budget": budget, "largest": [r.path for r in largest[:3]]})]

@@ -16,7 +16,7 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .config import Config
-    from .model import FileReport
+    from .model import FileReport, Finding
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_INVALID = 0, 1, 2
 
@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="text: one line per finding (default); github: workflow annotations; sarif: for "
                             "code scanning; json: the stable report")
     check.add_argument("--show-hints", action="store_true", help="print hint-level findings too")
+    check.add_argument("--show-all", action="store_true",
+                       help="print every instance of a finding that many files share (text and github formats "
+                            "print one summary line for them)")
     check.add_argument("--exact-parts", action="store_true",
                        help="with the API, attribute every part exactly (about 1 request per part instead of 1 per "
                             "file; budgets only need totals)")
@@ -139,7 +142,7 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _files(args: argparse.Namespace) -> tuple[list[Path], Config]:
+def _files(args: argparse.Namespace) -> tuple[list[Path], Config, list[Finding]]:
     from .config import find_root, load_config
     from .workspace import discover
 
@@ -151,18 +154,17 @@ def _files(args: argparse.Namespace) -> tuple[list[Path], Config]:
         raise CliError(f"--root {root}: not a folder")
     config, config_findings = load_config(root)
     for f in config_findings:
-        from .render.table import finding_line
-
-        print(finding_line(_display(Path(f.path or root)), f), file=sys.stderr)
+        f.path = _display(Path(f.path or root))
     config = config.with_mode(args.mode)
     if args.model:
         from dataclasses import replace
 
         config = replace(config, default_model=args.model)
-    files = list(discover(args.paths, config.exclude))
+    files = list(discover(args.paths, config.exclude, config.include, config.root))
     if not files:
-        raise CliError(f"no prompt files (*.prompt.yaml, *.prompt.yml) in {', '.join(map(str, args.paths))}")
-    return files, config
+        raise CliError(f"no prompt files in {', '.join(map(str, args.paths))}: looked for "
+                       f"{', '.join(config.include)} (set `include` in promptls.toml for other names)")
+    return files, config, config_findings
 
 
 def _display(path: Path) -> str:
@@ -349,50 +351,46 @@ def _count_or_check(args: argparse.Namespace) -> int:
     import logging
 
     from .catalog import CATALOG_DATE
-    from .model import Severity
-    from .render import annotations, jsonreport, table
+    from .model import OVER_BUDGET_CODES, Severity
+    from .render import annotations, jsonreport, summary, table
     from .workspace import summarize
 
     logging.basicConfig(level=logging.WARNING if args.verbose else logging.ERROR, format="promptls: %(message)s")
-    files, config = _files(args)
+    files, config, config_findings = _files(args)
     compare = _compare_models(args, config)
     reports, api = _run_engine(files, config, parts=args.command == "count" or args.exact_parts)
     if compare:
         from .compare import attach
 
         attach(reports, config, compare, _make_counter)
-    ws = summarize(reports, config)
+    ws = summarize(reports, config, config_findings)
     for r in ws.files:
         r.path = _display(Path(r.path))
         for f in r.findings:
             f.path = r.path
+    for f in ws.findings:
+        f.path = _display(Path(f.path)) if f.path else f.path
     show_hints = args.verbose or getattr(args, "show_hints", False)
     min_sev = Severity.HINT if show_hints else Severity.INFO
     fmt = args.format
     if fmt == "json":
         print(json.dumps(jsonreport.report_json(ws, catalog_date=CATALOG_DATE, mode=config.mode,
                                                 min_severity=min_sev), indent=2, ensure_ascii=False))
-    elif fmt in ("github", "sarif"):
-        located = [(r.path, f) for r in ws.files for f in r.findings if f.severity <= min_sev]
-        print(annotations.github(located) if fmt == "github" else json.dumps(annotations.sarif(located), indent=2))
+    elif fmt == "github":
+        print(summary.check_github(ws, min_sev, getattr(args, "show_all", False)))
+    elif fmt == "sarif":
+        print(json.dumps(annotations.sarif(summary.located(ws, min_sev)), indent=2))
     elif args.command == "count":
         blocks = [table.file_table(r, r.path, min_sev) for r in ws.files]
         print("\n\n".join(blocks))
         print()
+        for f in ws.findings:
+            print(table.finding_line(f.path or "", f))
         print(table.workspace_line(ws))
         print(table.api_line(ws, config.mode, api["state"]))
     else:
-        seen: set[tuple[str, str]] = set()
-        for r in ws.files:
-            for f in r.findings:
-                if f.severity > min_sev:
-                    continue
-                if f.code in ("workspace-budget-exceeded", "api-error"):  # one line, not one per file
-                    key = (f.code, f.message.split("; this file:")[0])
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                print(table.finding_line(r.path, f))
+        for line in summary.check_text(ws, min_sev, getattr(args, "show_all", False)):
+            print(line)
         print(table.workspace_line(ws))
         if api["state"] != "offline":
             print(table.api_line(ws, config.mode, api["state"]))
@@ -405,9 +403,10 @@ def _count_or_check(args: argparse.Namespace) -> int:
         print(f"promptls: note: {note}", file=sys.stderr)
     if args.verbose and cache is not None and fmt == "text":
         _print_calibration(cache)
-    if any(not r.valid for r in ws.files):
+    if any(not r.valid for r in ws.files) or any(f.blocking for f in ws.findings):
         return EXIT_INVALID
-    if args.command == "check" and any(r.over_budget for r in ws.files):
+    if args.command == "check" and (any(r.over_budget for r in ws.files)
+                                    or any(f.code in OVER_BUDGET_CODES for f in ws.findings)):
         return EXIT_OVER_BUDGET
     return EXIT_OK
 

@@ -49,6 +49,7 @@ class Config:
     base_url: str | None = None  # from the user config only; ANTHROPIC_BASE_URL wins over it
     exclude: tuple[str, ...] = (".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build")
     compare_models: tuple[str, ...] = ()  # hover on `model:` / `count --compare-models`; () = current lineup
+    include: tuple[str, ...] = ("**/*.prompt.yaml", "**/*.prompt.yml")  # GitHub Models' prompt file names
     source: Path | None = None  # the file the settings came from
 
     def rel(self, path: Path) -> str:
@@ -98,6 +99,7 @@ _FILE_KEYS = {
     "base_url": ("base_url", "str"),
     "exclude": ("exclude", "strlist"),
     "compare_models": ("compare_models", "strlist"),
+    "include": ("include", "strlist"),
 }
 _EDITOR_KEYS = {
     "model": ("default_model", "str"),
@@ -147,12 +149,13 @@ def _load_repository(root: Path, base: Config) -> tuple[Config, list[Finding]]:
         try:
             raw = tomllib.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
-            return base, [_finding(file, f"cannot read {name}: {exc.__class__.__name__}", Span.at(0))]
+            return base, [_broken(file, "config-unreadable", f"cannot read {name}: {exc.__class__.__name__}",
+                                  Span.at(0))]
         except tomllib.TOMLDecodeError as exc:
             # Python < 3.14 has no lineno attribute; the message ends "(at line L, column C)".
             m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
             line, col = (int(m.group(1)) - 1, int(m.group(2)) - 1) if m else (0, 0)
-            return base, [_finding(file, f"{name}: {exc}", Span.at(line, col))]
+            return base, [_broken(file, "config-syntax", f"{name}: {exc}", Span.at(line, col))]
         table: Any = raw
         for key in table_path:
             table = table.get(key) if isinstance(table, dict) else None
@@ -168,6 +171,12 @@ def _load_repository(root: Path, base: Config) -> tuple[Config, list[Finding]]:
             findings.append(_finding(file, f"`{where}`: {message}; ignored", Span.at(0)))
         return cfg, findings
     return base, []
+
+
+def _broken(file: Path, code: str, message: str, span: Span) -> Finding:
+    """A config file promptls cannot read: an error (exit 2), since its budgets would silently not apply."""
+    return Finding(code, f"{message}; no setting of this file applies", Severity.ERROR, span, path=str(file),
+                   blocking=True)
 
 
 def _finding(file: Path, message: str, span: Span) -> Finding:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from . import budget, caching, catalog
 from .attachments import load_attachment
 from .config import Config
+from .counting.attribution import with_tool_system_row
 from .counting.estimate import estimate
 from .document import parse_document, position_of
 from .limits import request_limit_findings
@@ -34,6 +35,7 @@ from .model import (
 )
 from .request import build_request
 from .schema import to_spec
+from .templates import template_findings
 
 if TYPE_CHECKING:
     from .counting.api import ApiCounter
@@ -70,18 +72,18 @@ def _model(spec: PromptSpec, doc: PromptDocument, config: Config) -> tuple[catal
         bare = written.lower().removeprefix("anthropic/")
         if bare.startswith("claude"):
             findings.append(Finding("model-unknown", f"unknown Claude model `{written}`: counted as {default.id}",
-                                    Severity.WARNING, span))
+                                    Severity.WARNING, span, data={"model": written}))
         else:
             findings.append(Finding("model-not-claude", f"`{written}` is not a Claude model: counted as {default.id}",
-                                    Severity.INFO, span))
+                                    Severity.INFO, span, data={"model": written, "counted_as": default.id}))
         return default, findings
     if info.matched_from:
         findings.append(Finding("model-unknown", f"`{written}` is not in promptls' model table "
                                 f"({catalog.CATALOG_DATE}): windows and prices of {info.id} are used",
-                                Severity.INFO, span))
+                                Severity.INFO, span, data={"model": written}))
     if info.retired:
         findings.append(Finding("model-retired", f"{info.id} is retired; the API no longer serves it",
-                                Severity.WARNING, span))
+                                Severity.WARNING, span, data={"model": info.id}))
     return info, findings
 
 
@@ -100,27 +102,37 @@ def analyze_text(text: str, path: Path, config: Config) -> Analysis:
     spec, spec_findings = to_spec(doc, config.default_model or catalog.DEFAULT_MODEL) if doc.data is not None \
         else (None, [])
     findings += spec_findings
-    if spec is None or any(f.blocking for f in findings):
+    if spec is None:
         return _finish(Analysis(path, doc, spec, None, None, findings=findings))
-    info, model_findings = _model(spec, doc, config)
-    findings += model_findings
     base_dir = path.parent
 
     def load(ref: str, span: Span) -> Attachment:
         return load_attachment(ref, base_dir=base_dir, root=config.root, allowed_roots=config.allowed_roots, span=span)
 
     rows = spec.test_data or [{}]
+    findings += template_findings(spec, doc)
+    if any(f.blocking for f in findings):
+        # Not counted, but every independent problem is reported in this pass: a malformed `tools:`
+        # must not hide a missing image.
+        findings += build_request(spec, doc, catalog.DEFAULT_MODEL, rows[0], load)[1]
+        return _finish(Analysis(path, doc, spec, None, None, findings=_sorted(_dedupe(findings))))
+    info, model_findings = _model(spec, doc, config)
+    findings += model_findings
     request, req_findings = build_request(spec, doc, _request_model(spec, info), rows[0], load)
     findings += req_findings
     variants: list[tuple[int, CountRequest]] = []
     if len(rows) > 1:
         variants.append((0, request))
         for i, row in enumerate(rows[1:], start=1):
-            req, row_findings = build_request(spec, doc, _request_model(spec, info), row, load)
+            req, _ = build_request(spec, doc, _request_model(spec, info), row, load)
             variants.append((i, req))
-            findings += [f for f in row_findings if f.code == "template-variable-missing"]
     findings += request_limit_findings(request, info, FILE_START)
-    return _finish(Analysis(path, doc, spec, info, request, variants, _dedupe(findings)))
+    return _finish(Analysis(path, doc, spec, info, request, variants, _sorted(_dedupe(findings))))
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    """In file order (stable: findings at one position keep the order they were found in)."""
+    return sorted(findings, key=lambda f: f.span.start)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -210,6 +222,7 @@ def make_report(analysis: Analysis, counts: Counts | None, config: Config,
         pc = counts.parts.get(p.id)
         parts.append(PartReport(p.id, p.kind, p.label, p.span, pc.tokens if pc else 0, bool(pc and pc.exact),
                                 p.parent, p.detail))
+    parts = with_tool_system_row(parts)
     top = sum(pr.tokens for pr in parts if pr.parent is None)
     variants = [VariantReport(row, c.total, c.exact) for row, c in variant_counts]
     worst_total, worst_exact, worst_row = counts.total, counts.exact, None
@@ -229,6 +242,7 @@ def make_report(analysis: Analysis, counts: Counts | None, config: Config,
         findings.append(Finding("api-error", counts.error, Severity.INFO, FILE_START))
     cache_findings, cache_report = caching.report(request, counts, info, spec)
     findings += cache_findings
+    findings = _sorted(findings)
     for f in findings:
         if f.path is None:
             f.path = str(analysis.path)

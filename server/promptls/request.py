@@ -47,7 +47,6 @@ class _Builder:
         self.spec, self.doc, self.model, self.row, self.load = spec, doc, model, row, load
         self.parts: list[Part] = []
         self.findings: list[Finding] = []
-        self.missing: dict[str, Span] = {}
         # Cacheable blocks per section, each with the dict that carries its marker (None: no marker).
         self.cache: dict[str, list[tuple[CachePosition, dict[str, Any] | None, Span | None]]] = {
             "tools": [], "system": [], "messages": []}
@@ -79,10 +78,8 @@ class _Builder:
                                     carrier, key_span))
 
     def fill(self, text: str, path: DataPath) -> str:
-        out, missing = substitute(text, self.row)
-        for name in missing:
-            self.missing.setdefault(name, self.doc.span(path))
-        return out
+        """Placeholders without a value stay as written; templates.template_findings says why."""
+        return substitute(text, self.row)[0]
 
     def attachment_block(self, ref: str, path: DataPath, kind: str | None,
                          extra: dict[str, Any]) -> tuple[dict[str, Any] | None, Attachment]:
@@ -260,11 +257,6 @@ class _Builder:
         if self.spec.thinking is not None:
             body["thinking"] = self.spec.thinking
         positions, breakpoints = self.breakpoints(body)
-        for name, span in self.missing.items():
-            self.findings.append(Finding(
-                "template-variable-missing",
-                f"no value for {{{{{name}}}}}: counted as written (add it to testData or variables)",
-                Severity.WARNING, span, data={"variable": name}))
         request = CountRequest(self.model, body, self.parts, positions, breakpoints)
         self.findings += caching.structure_findings(request, self.spec)
         return request, self.findings

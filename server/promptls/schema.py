@@ -24,7 +24,7 @@ from .model import (
     Severity,
     Span,
 )
-from .templates import render_value
+from .templates import declarations, render_value
 
 # Keys seen in GitHub Models files and prompt libraries that say something about the prompt but
 # change nothing in the request.
@@ -42,6 +42,10 @@ API_PASSTHROUGH_KEYS = frozenset({
 SPEC_KEYS = ("model", "system", "messages", "tools", "tool_choice", "attachments", "variables", "testData",
              "budget", "modelParameters", "max_tokens", "thinking")
 ROLES = ("system", "user", "assistant")
+SYSTEM_ALIASES = ("developer",)  # OpenAI's name for the system role, common in GitHub Models files
+# Keys whose misspelling silently drops part of the request: a near miss of one of these is a warning.
+SENT_KEYS = frozenset({"model", "system", "messages", "tools", "tool_choice", "attachments", "variables",
+                       "testData", "modelParameters", "thinking", "role", "content", "text", "image", "document"})
 MESSAGE_KEYS = ("role", "content", "name")
 SHORTHANDS = ("text", "image", "document")
 SHORTHAND_OPTIONS = {
@@ -74,19 +78,36 @@ class _Checker:
         self.findings.append(Finding(code, message, Severity.WARNING, self.span(path, key),
                                      data={"path": _dotted(path)}))
 
+    def hint(self, code: str, message: str, path: DataPath, key: bool = False) -> None:
+        self.findings.append(Finding(code, message, Severity.HINT, self.span(path, key),
+                                     data={"path": _dotted(path)}))
+
     def wrong_type(self, path: DataPath, expected: str, value: Any) -> None:
         self.error("schema-type", f"`{_dotted(path)}` must be {expected}, not {_type_name(value)}", path)
+
+    def ignored(self, path: DataPath, expected: str, value: Any) -> None:
+        """A bad value in a key promptls reads but never sends (budget, variables, testData, maxTokens):
+        a warning, never an invalid file."""
+        self.warning("schema-value-ignored", f"`{_dotted(path)}` should be {expected}, not {_type_name(value)}: "
+                     "promptls ignores it", path)
 
     def unknown_keys(self, data: dict[str, Any], parent: DataPath, known: tuple[str, ...] | frozenset[str],
                      silent: frozenset[str] = frozenset(), where: str = "") -> None:
         for key in data:
             if key in known or key in silent:
                 continue
-            close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
-            hint = f"; did you mean `{close[0]}`?" if close else ""
+            close = near_miss(key, known)
+            path = (*parent, key)
+            if close is not None and close in SENT_KEYS and close not in data:
+                self.findings.append(Finding(
+                    "key-typo", f"unknown key `{key}`{where}: neither promptls nor GitHub Models reads it, so it "
+                    f"is not sent or counted; did you mean `{close}`?", Severity.WARNING, self.span(path, key=True),
+                    data={"key": key, "path": _dotted(path), "suggestion": close}))
+                continue
+            hint = f"; did you mean `{close}`?" if close else ""
             self.findings.append(Finding(
                 "unknown-key", f"unknown key `{key}`{where}: promptls ignores it{hint}", Severity.HINT,
-                self.span((*parent, key), key=True), data={"key": key, "path": _dotted((*parent, key))}))
+                self.span(path, key=True), data={"key": key, "path": _dotted(path)}))
 
     # -- scalars ---------------------------------------------------------------------------------
 
@@ -193,6 +214,17 @@ class _Checker:
         return self.text(value, path)
 
 
+def near_miss(key: Any, known: tuple[str, ...] | frozenset[str]) -> str | None:
+    """The known key `key` is probably a misspelling of (`sytem`, `mesages`, `tols`, `Messages`)."""
+    if not isinstance(key, str):
+        return None
+    lowered = {k.lower(): k for k in known}
+    if key.lower() in lowered:
+        return lowered[key.lower()]
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.75)
+    return lowered[close[0]] if close else None
+
+
 def to_spec(doc: PromptDocument, default_model: str) -> tuple[PromptSpec | None, list[Finding]]:
     """Validate `doc.data` and turn it into a `PromptSpec`.
 
@@ -205,11 +237,14 @@ def to_spec(doc: PromptDocument, default_model: str) -> tuple[PromptSpec | None,
     if not isinstance(data, dict):
         return None, []
     c = _Checker(doc)
-    c.unknown_keys(data, (), SPEC_KEYS, KNOWN_METADATA_KEYS | API_PASSTHROUGH_KEYS)
+    messages_typo = None if "messages" in data else next(
+        (k for k in data if k not in SPEC_KEYS and near_miss(k, SPEC_KEYS) == "messages"), None)
+    silent = KNOWN_METADATA_KEYS | API_PASSTHROUGH_KEYS | ({messages_typo} if messages_typo else set())
+    c.unknown_keys(data, (), SPEC_KEYS, silent)
 
     model = data.get("model")
     if model is not None and not isinstance(model, str):
-        c.wrong_type(("model",), "a model id such as claude-sonnet-4-6", model)
+        c.ignored(("model",), "a model id such as claude-sonnet-4-6", model)
         model = None
     model = model.strip() or None if isinstance(model, str) else None
 
@@ -220,7 +255,7 @@ def to_spec(doc: PromptDocument, default_model: str) -> tuple[PromptSpec | None,
         if value is not None:
             system_pieces.append((value, ("system",), ("system",)))
 
-    messages, hoisted = _messages(c, data, system_pieces)
+    messages, hoisted = _messages(c, data, system_pieces, messages_typo)
     system, system_path = _system(system_pieces)
     tools = _tools(c, data)
     spec = PromptSpec(
@@ -243,9 +278,13 @@ def to_spec(doc: PromptDocument, default_model: str) -> tuple[PromptSpec | None,
 
 
 def _messages(c: _Checker, data: dict[str, Any],
-              system_pieces: list[tuple[str | list[BlockSpec], DataPath, DataPath]],
+              system_pieces: list[tuple[str | list[BlockSpec], DataPath, DataPath]], typo: str | None = None,
               ) -> tuple[list[MessageSpec], list[DataPath]]:
     raw = data.get("messages")
+    if typo is not None:
+        c.error("schema-missing", f"a prompt needs `messages:`; `{typo}` is not read: did you mean `messages`?",
+                (typo,), key=True)
+        return [], []
     if "messages" not in data or raw is None:
         first = next(iter(data), None)
         where = (first,) if first is not None else ()
@@ -261,21 +300,27 @@ def _messages(c: _Checker, data: dict[str, Any],
         if not isinstance(item, dict):
             c.wrong_type(path, "a message ({role, content})", item)
             continue
-        c.unknown_keys(item, path, MESSAGE_KEYS, where=" in a message")
-        role = item.get("role")
-        if role is None:
-            c.error("schema-missing", "a message needs `role:` (user or assistant)", path)
+        typos = {k: near_miss(k, MESSAGE_KEYS) for k in item if k not in MESSAGE_KEYS}
+        instead = {want: k for k, want in typos.items() if want in ("role", "content") and want not in item}
+        c.unknown_keys(item, path, MESSAGE_KEYS, silent=frozenset(instead.values()), where=" in a message")
+        missing = [k for k in ("role", "content") if k not in item]
+        if missing:
+            for want in missing:
+                typo = instead.get(want)
+                c.error("schema-missing", f"a message needs `{want}:`" + (
+                    f"; `{typo}` is not read: did you mean `{want}`?" if typo else
+                    " (user or assistant)" if want == "role" else ""), (*path, typo) if typo else path, key=bool(typo))
             continue
+        role = item["role"]
         if not isinstance(role, str):
             c.wrong_type((*path, "role"), "user, assistant or system", role)
             continue
         role = role.strip().lower()  # gh-models accepts any case
-        if role not in ROLES:
+        if role not in (*ROLES, *SYSTEM_ALIASES):
             c.error("schema-role", f"unknown role `{item['role']}`: use user, assistant or system", (*path, "role"))
             continue
-        if "content" not in item:
-            c.error("schema-missing", "a message needs `content:`", path)
-            continue
+        if role in SYSTEM_ALIASES:
+            role = "system"
         content_path = (*path, "content")
         content = c.content(item["content"], content_path, text_only=role == "system")
         if content is None:
@@ -410,26 +455,42 @@ def _attachments(c: _Checker, data: dict[str, Any]) -> list[AttachmentRef]:
     return refs
 
 
+def _variables(c: _Checker, data: dict[str, Any]) -> dict[str, Any]:
+    """Values from `variables:`: a mapping of values, or a list of declarations whose `default` is a value
+    (the others are filled at run time)."""
+    raw = data.get("variables")
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        for i, item in enumerate(raw):
+            if isinstance(item, str) or (isinstance(item, dict) and ("name" in item or len(item) == 1)):
+                if isinstance(item, dict) and "name" in item and not isinstance(item["name"], str):
+                    c.ignored(("variables", i, "name"), "the variable's name", item["name"])
+                continue
+            c.ignored(("variables", i), "a declaration such as {name: topic, default: ...}", item)
+    elif not isinstance(raw, dict):
+        c.ignored(("variables",), "a mapping of names to values, or a list of declarations ({name, default})",
+                  raw)
+        return {}
+    return {k: v for k, (has, v) in declarations(raw).items() if has}
+
+
 def _test_data(c: _Checker, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """testData rows, each completed by `variables` (which alone make one row)."""
-    variables = data.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        c.wrong_type(("variables",), "a mapping of variable names to values", variables)
-        variables = None
-    base = variables or {}
+    """testData rows, each completed by `variables` (whose values alone make one row)."""
+    base = _variables(c, data)
     raw = data.get("testData")
     if raw is None:
         return [dict(base)] if base else []
     if not isinstance(raw, list):
-        c.wrong_type(("testData",), "a list of rows (mappings of variable names to values)", raw)
+        c.ignored(("testData",), "a list of rows (mappings of variable names to values)", raw)
         return [dict(base)] if base else []
     rows = []
     for i, row in enumerate(raw):
         if not isinstance(row, dict):
-            c.wrong_type(("testData", i), "a mapping of variable names to values", row)
+            c.ignored(("testData", i), "a mapping of variable names to values", row)
             continue
         rows.append({**base, **row})
-    return rows
+    return rows or ([dict(base)] if base else [])
 
 
 def _max_tokens(c: _Checker, data: dict[str, Any]) -> int | None:
@@ -437,13 +498,19 @@ def _max_tokens(c: _Checker, data: dict[str, Any]) -> int | None:
     candidates: list[tuple[Any, DataPath]] = []
     if isinstance(params, dict):
         candidates += [(params[k], ("modelParameters", k)) for k in ("maxTokens", "max_tokens") if k in params]
+        if "max_tokens" in params and "maxTokens" not in params:
+            c.hint("max-tokens-snake-case", "GitHub Models reads `maxTokens`, not `max_tokens`: promptls uses this "
+                   "value for the context-window check, `gh models run` does not send it",
+                   ("modelParameters", "max_tokens"), key=True)
     elif params is not None:
-        c.wrong_type(("modelParameters",), "a mapping (maxTokens, temperature, topP, ...)", params)
+        c.ignored(("modelParameters",), "a mapping (maxTokens, temperature, topP, ...)", params)
     if "max_tokens" in data:
         candidates.append((data["max_tokens"], ("max_tokens",)))
     result = None
     for value, path in candidates:
-        checked = c.positive_int(value, path)
+        checked = value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+        if checked is None:
+            c.ignored(path, "a positive whole number", value)
         if result is None:
             result = checked
     return result
@@ -457,9 +524,16 @@ def _budget(c: _Checker, data: dict[str, Any]) -> int | None:
         c.unknown_keys(raw, ("budget",), ("input_tokens", "inputTokens"), where=" in budget")
         for key in ("input_tokens", "inputTokens"):
             if key in raw:
-                return c.positive_int(raw[key], ("budget", key))
+                return _budget_value(c, raw[key], ("budget", key))
         return None
-    return c.positive_int(raw, ("budget",))
+    return _budget_value(c, raw, ("budget",))
+
+
+def _budget_value(c: _Checker, value: Any, path: DataPath) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    c.ignored(path, "a positive whole number of input tokens", value)
+    return None
 
 
 def _thinking(c: _Checker, data: dict[str, Any], max_tokens: int | None) -> dict[str, Any] | None:
@@ -601,7 +675,8 @@ def json_schema() -> dict[str, Any]:
             "description": "One conversation turn. `role: system` messages are moved into the system prompt.",
             "properties": {
                 "role": {"description": "Who speaks: user, assistant, or system (hoisted into the system prompt).",
-                         "anyOf": [{"enum": list(ROLES)}, {"type": "string", "pattern": _ROLE_PATTERN}]},
+                         "anyOf": [{"enum": [*ROLES, *SYSTEM_ALIASES]},
+                                   {"type": "string", "pattern": _ROLE_PATTERN}]},
                 "content": {"$ref": "#/definitions/content"},
                 "name": {"type": "string", "description": "Optional speaker name (ignored by Claude)."},
             },
@@ -677,7 +752,16 @@ def json_schema() -> dict[str, Any]:
                                              "properties": {"path": {"type": "string"}, "title": {"type": "string"},
                                                             "kind": {"enum": ["image", "document", "text"]}},
                                              "required": ["path"]}]}},
-        "variables": {"type": "object", "description": "Values for {{var}} placeholders (one test row)."},
+        "variables": {"description": "Values for {{var}} placeholders (one test row), or a list of declarations "
+                      "({name, description, type, required, default}); a declaration's `default` is a value, the "
+                      "others are filled at run time.",
+                      "anyOf": [{"type": "object"},
+                                {"type": "array", "items": {"anyOf": [
+                                    {"type": "string"},
+                                    {"type": "object",
+                                     "properties": {"name": {"type": "string"}, "description": {"type": "string"},
+                                                    "type": {"type": "string"}, "required": {"type": "boolean"},
+                                                    "default": {}}}]}}]},
         "testData": {"type": "array", "description": "Rows of values for {{var}} placeholders; promptls counts "
                      "every row and reports the largest.", "items": {"type": "object"}},
         "budget": {"description": "Input-token budget for this file: a warning above it.",

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import CountRequest, Counts, Part, PartCount
+from ..model import CountRequest, Counts, Part, PartCount, PartReport
 
 FILLER: dict[str, Any] = {"type": "text", "text": "."}
 SERVER_TOOL_PREFIXES = ("web_search_", "web_fetch_", "code_execution_", "tool_search_", "mcp")
@@ -309,6 +309,25 @@ def _share(group: PartCount | None, parent: str, kids: list[str], stripped: tupl
     if exact_kids <= 0 or est_kids <= 0:
         return {k: PartCount(v, False) for k, v in mine.items()}
     return {k: PartCount(round(v * exact_kids / est_kids), False) for k, v in mine.items()}
+
+
+TOOL_SYSTEM_ID = "tools.system"
+
+
+def with_tool_system_row(parts: list[PartReport]) -> list[PartReport]:
+    """Add the tool-use system prompt as a child row of `tools`: what the group holds beyond the tool
+    definitions (Anthropic adds it whenever tools are sent), so the rows under `tools` add up to it."""
+    group = next((p for p in parts if p.id == "tools" and p.parent is None), None)
+    if group is None or any(p.id == TOOL_SYSTEM_ID for p in parts):
+        return parts
+    kids = [p for p in parts if p.parent == "tools"]
+    rest = group.tokens - sum(k.tokens for k in kids)
+    if rest <= 0:
+        return parts
+    row = PartReport(TOOL_SYSTEM_ID, "tool-system", "tool-use system prompt", group.span, rest,
+                     group.exact and all(k.exact for k in kids), parent="tools")
+    at = parts.index(group) + 1
+    return [*parts[:at], row, *parts[at:]]
 
 
 def overhead(total: int, parts: dict[str, PartCount], request: CountRequest) -> tuple[int, bool]:

@@ -74,6 +74,8 @@ def inlay_hints(result: DocResult, lines: list[str], codec: PositionCodec, rng: 
         hints.append(total)
     if level == "all":
         for p in report.parts:
+            if p.kind == "tool-system":  # it shares the `tools:` line with its group
+                continue
             line = p.span.start.line
             if rng.start.line <= line <= rng.end.line and line < len(lines):
                 hints.append(types.InlayHint(position=line_end(lines, line, codec), label=part_label(p),

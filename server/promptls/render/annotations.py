@@ -22,14 +22,22 @@ def _escape_prop(s: str) -> str:
 
 
 def github(findings: list[tuple[str, Finding]]) -> str:
-    """`::warning file=…,line=…::message` lines (1-based positions)."""
+    """`::warning file=…,line=…::message` lines (1-based positions); without a path, an annotation
+    of the run (GitHub shows it in the job summary)."""
     lines = []
     for path, f in findings:
+        if not path:
+            lines.append(github_unlocated(f.severity, f.code, f.message))
+            continue
         s = f.span
         props = (f"file={_escape_prop(path)},line={s.start.line + 1},col={s.start.col + 1},"
                  f"endLine={s.end.line + 1},endColumn={s.end.col + 1},title={_escape_prop('promptls ' + f.code)}")
         lines.append(f"::{_GITHUB_LEVEL[f.severity]} {props}::{_escape_data(f.message)}")
     return "\n".join(lines)
+
+
+def github_unlocated(severity: Severity, code: str, message: str) -> str:
+    return f"::{_GITHUB_LEVEL[severity]} title={_escape_prop('promptls ' + code)}::{_escape_data(message)}"
 
 
 def sarif(findings: list[tuple[str, Finding]]) -> dict[str, Any]:
@@ -39,17 +47,19 @@ def sarif(findings: list[tuple[str, Finding]]) -> dict[str, Any]:
         rules.setdefault(f.code, {"id": f.code, "name": f.code, "shortDescription": {"text": f.code.replace("-", " ")},
                                   "helpUri": "https://github.com/promptls/promptls#finding-codes"})
         s = f.span
-        results.append({
+        result: dict[str, Any] = {
             "ruleId": f.code,
             "ruleIndex": list(rules).index(f.code),
             "level": _SARIF_LEVEL[f.severity],
             "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
+        }
+        if path:
+            result["locations"] = [{"physicalLocation": {
                 "artifactLocation": {"uri": path},
                 "region": {"startLine": s.start.line + 1, "startColumn": s.start.col + 1,
                            "endLine": s.end.line + 1, "endColumn": max(s.end.col + 1, 1)},
-            }}],
-        })
+            }}]
+        results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

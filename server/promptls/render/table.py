@@ -41,8 +41,9 @@ def file_table(r: FileReport, display_path: str, min_severity: Severity = Severi
         out.append(f"  {'':>5}  {'overhead':<{width}}  {tok(r.overhead, r.exact):>12}  "
                    f"{r.overhead / total:6.1%}")
         window = f"  {_share(r.total, r.context_window)} of {r.context_window:,} window" if r.context_window else ""
+        row = f"  ·  testData row {r.variants[0].row + 1} of {len(r.variants)}" if r.variants else ""
         out.append(f"  {'':>5}  {'total':<{width}}  {tok(r.total, r.exact):>12}  {'':>6}{window}  ·  "
-                   f"{money(r.cost_usd)} input  ·  {_source(r)}")
+                   f"{money(r.cost_usd)} input  ·  {_source(r)}{row}")
         if r.caching is not None:
             out.append(f"  {cache_summary(r.caching)}")
         out.extend(comparison_lines(r))
@@ -51,7 +52,7 @@ def file_table(r: FileReport, display_path: str, min_severity: Severity = Severi
             hi = max(r.variants, key=lambda v: v.total)
             out.append(f"  testData: {len(r.variants)} rows, min {tok(lo.total, lo.exact)} (row {lo.row + 1}), "
                        f"max {tok(hi.total, hi.exact)} (row {hi.row + 1})")
-    for f in r.findings:
+    for f in sorted(r.findings, key=lambda f: f.span.start):
         if f.severity <= min_severity:
             out.append("  " + finding_line(display_path, f))
     return "\n".join(out)
