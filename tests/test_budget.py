@@ -47,10 +47,23 @@ def _report(path: str, total: int) -> FileReport:
     return FileReport(path, "m", "m", [], 0, total, True, 1000, 10, 0.0, [])
 
 
-def test_workspace_budget_lands_on_each_file(tmp_path: Path) -> None:
+def test_workspace_budget_is_one_finding_on_the_largest_file(tmp_path: Path) -> None:
     cfg = Config(root=tmp_path, workspace_budget=250)
-    reports = [_report("a", 100), _report("b", 100), _report("c", 100)]
-    out = workspace_findings(reports, cfg)
-    assert [f.path for f in out] == ["a", "b", "c"]
-    assert all("300" in f.message and "250" in f.message for f in out)
+    reports = [_report("a", 100), _report("b", 120), _report("c", 80)]
+    (f,) = workspace_findings(reports, cfg)
+    assert f.path == "b" and f.code == "workspace-budget-exceeded"
+    assert "300" in f.message and "250" in f.message and "b 120 (40%)" in f.message
     assert workspace_findings(reports, Config(root=tmp_path, workspace_budget=300)) == []
+
+
+def test_only_the_most_specific_budget_applies(tmp_path: Path) -> None:
+    cfg = Config(root=tmp_path, budget=500, budgets=(GlobBudget("*.prompt.yaml", 800),
+                                                     GlobBudget("support/*.prompt.yaml", 900)))
+    path = tmp_path / "support" / "p.prompt.yaml"
+    (f,) = _findings(tmp_path, config=cfg, path=path, total=1000)  # over all three; one finding
+    assert f.code == "glob-budget-exceeded" and "`support/*.prompt.yaml`" in f.message and "900" in f.message
+    assert _findings(tmp_path, config=cfg, path=path, total=850) == []  # the default and `*` do not apply
+    (own,) = _findings(tmp_path, config=cfg, path=path, total=1000, file_budget=950)
+    assert own.code == "budget-exceeded" and "this file's budget" in own.message
+    (default,) = _findings(tmp_path, config=Config(root=tmp_path, budget=500), total=1000)
+    assert default.code == "budget-exceeded" and "the default budget" in default.message

@@ -6,6 +6,7 @@ import pytest
 
 from promptls.config import Config
 from promptls.engine import analyze_file, analyze_text, estimate_counts, estimate_variants, make_report
+from promptls.model import Span
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -68,10 +69,10 @@ def test_testdata_rows_give_min_and_max(tmp_path: Path) -> None:
     assert r.total == r.variants[0].total
 
 
-def test_missing_template_variable_is_reported_on_its_line(tmp_path: Path) -> None:
-    r = report("messages:\n  - role: user\n    content: 'Hi {{who}}'\n", tmp_path)
+def test_missing_template_variable_is_reported_at_the_placeholder(tmp_path: Path) -> None:
+    r = report("messages:\n  - role: user\n    content: 'Hi {{who}}'\ntestData:\n  - {other: 1}\n", tmp_path)
     (f,) = [f for f in r.findings if f.code == "template-variable-missing"]
-    assert f.span.start.line == 2 and "who" in f.message
+    assert f.span == Span.at(2, 17, 2, 24) and "who" in f.message and "row 1" in f.message
 
 
 def test_budget_exceeded_points_at_budget(tmp_path: Path) -> None:

@@ -89,7 +89,8 @@ def file_findings(*, path: Path, total: int, exact: bool, worst_row: int | None,
 
 def workspace_findings(reports: list[FileReport], config: Config) -> list[Finding]:
     """One finding when the workspace total is over `workspace_budget`: it is about the workspace, not
-    about any one file, so it is reported once (on the largest file, which names the biggest shares)."""
+    about any one file, so it is reported once, at the `workspace_budget` line of the config file (or,
+    when the budget comes from elsewhere, on the largest file), naming the biggest shares."""
     budget = config.workspace_budget
     if budget is None:
         return []
@@ -99,9 +100,25 @@ def workspace_findings(reports: list[FileReport], config: Config) -> list[Findin
     exact = all(r.exact for r in reports)
     largest = sorted((r for r in reports if r.total > 0), key=lambda r: -r.total)
     top = ", ".join(f"{r.path} {fmt(r.total)} ({r.total / total:.0%})" for r in largest[:3])
+    where = _setting_line(config.source, "workspace_budget")
     return [Finding(
         "workspace-budget-exceeded",
         f"workspace total {_approx(exact)}{fmt(total)} input tokens over {len(reports)} prompt files exceeds "
         f"the workspace budget of {fmt(budget)}; largest: {top}",
-        Severity.WARNING, FILE_START, path=largest[0].path,
+        Severity.WARNING, where or FILE_START, path=str(config.source) if where else largest[0].path,
         data={"workspace_total": total, "budget": budget, "largest": [r.path for r in largest[:3]]})]
+
+
+def _setting_line(source: Path | None, key: str) -> Span | None:
+    """The range of `key = ...` in the config file, if the file sets it."""
+    if source is None:
+        return None
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(key) and stripped[len(key):].lstrip().startswith("="):
+            return Span.at(i, len(line) - len(stripped), i, len(line.rstrip()))
+    return None

@@ -413,7 +413,20 @@ def _syntax_finding(exc: yaml.YAMLError, text: str, lines: LineIndex) -> Finding
         cpos = lines.pos(context_mark.index)
         message += f" ({context} started at line {cpos.line + 1}, column {cpos.col + 1})"
         data["context"] = {"line": cpos.line, "col": cpos.col}
+    jinja = _JINJA_LINE.search(text)
+    if jinja is not None:  # a template of a prompt file, not one: say so rather than only what YAML saw
+        at = lines.pos(jinja.start(1))
+        tag = jinja.group(1).strip()
+        tag = tag if len(tag) <= 40 else tag[:37] + "..."
+        data["jinja"] = {"line": at.line, "col": at.col}
+        message = (f"this is a Jinja template (`{tag}` on line {at.line + 1}), not YAML: GitHub Models and promptls "
+                   f"read prompt files as YAML; count the rendered file instead ({message})")
+        index = jinja.start(1)
     return Finding("yaml-syntax", message, Severity.ERROR, char_span(text, index), blocking=True, data=data)
+
+
+# A line that starts with a Jinja statement or comment tag: `{% import ... %}`, `{# ... #}`.
+_JINJA_LINE = re.compile(r"^[ \t]*(\{[%#].*?)$", re.MULTILINE)
 
 
 _EMPTY_MESSAGE = ("the file is empty: a prompt file is a YAML mapping with at least `messages:`, e.g.\n"

@@ -284,8 +284,9 @@ class PromptServer(LanguageServer):
         except Exception:
             log.exception("workspace budget failed")
             found = []
-        for f in found:
-            if (uri := by_path.get(f.path or "")) is not None:
+        for f in found:  # at promptls.toml's line: shown on the largest file, the one prompt file it names first
+            uri = by_path.get(f.path or "") or by_path.get(next(iter(f.data.get("largest", [])), ""))
+            if uri is not None:
                 fresh[uri].append(f)
         for uri, findings in fresh.items():
             old = self.workspace_findings.get(uri, [])
