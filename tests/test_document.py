@@ -280,3 +280,13 @@ def test_never_raises(text: str) -> None:
     last_line = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")) - 1
     for f in doc.findings:
         assert f.span.start <= f.span.end and f.span.end.line <= last_line
+
+
+def test_a_jinja_template_says_it_is_one() -> None:
+    doc = parse_document('name: x\n{% import "macros.j2" as m %}\nmessages:\n  - role: user\n    content: hi\n', None)
+    (f,) = doc.findings
+    assert f.code == "yaml-syntax" and f.blocking and doc.data is None
+    assert f.message.startswith("this is a Jinja template (`{% import \"macros.j2\" as m %}` on line 2)")
+    assert f.span.start.line == 1 and f.span.start.col == 0
+    plain = parse_document("messages: [\n", None).findings[0]
+    assert "Jinja" not in plain.message

@@ -116,3 +116,33 @@ def test_research_example_measures_attachments() -> None:
     assert any("image" in d for d in details.values())
     attachment = next(p for p in r.parts if p.kind == "attachment")
     assert attachment.parent == "messages[0]"
+
+
+TOOLS = ("tools:\n  - name: get_price\n    description: Latest price.\n    input_schema: {type: object}\n"
+         "  - name: get_news\n    description: Headlines.\n    input_schema: {type: object}\n")
+
+
+def test_tool_use_system_prompt_is_its_own_row_and_tools_add_up(tmp_path: Path) -> None:
+    r = report("model: claude-sonnet-4-6\n" + TOOLS + "messages:\n  - role: user\n    content: Hi\n", tmp_path)
+    group = next(p for p in r.parts if p.id == "tools")
+    kids = [p for p in r.parts if p.parent == "tools"]
+    assert [p.id for p in kids] == ["tools.system", "tools[0]", "tools[1]"]
+    row = kids[0]
+    assert row.label == "tool-use system prompt" and row.kind == "tool-system" and row.tokens > 300
+    assert sum(p.tokens for p in kids) == group.tokens
+    assert sum(p.tokens for p in r.parts if p.parent is None) + r.overhead == r.total  # the row is not counted twice
+
+
+def test_every_independent_problem_is_reported_in_one_pass(tmp_path: Path) -> None:
+    r = report("tools:\n  - description: no name\nmessages:\n  - role: user\n    content:\n"
+               "      - image: missing.png\n      - text: Hi {{who}}\ntestData:\n  - {other: 1}\n", tmp_path)
+    codes = [f.code for f in r.findings]
+    assert codes == ["schema-missing", "attachment-missing", "template-variable-missing"]  # sorted by position
+    assert not r.valid and r.total == 0
+
+
+def test_findings_are_sorted_by_position(tmp_path: Path) -> None:
+    r = report("model: gpt-4o\nbudget: 5\nsytem: x\nmessages:\n  - role: user\n    content: 'Hi {{who}}'\n"
+               "testData:\n  - {x: 1}\n", tmp_path)
+    starts = [f.span.start for f in r.findings]
+    assert len(starts) >= 4 and starts == sorted(starts)

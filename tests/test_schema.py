@@ -356,3 +356,57 @@ def test_to_spec_never_raises_and_spec_is_well_typed(data: dict[str, Any]) -> No
     assert all(isinstance(row, dict) for row in spec.test_data)
     assert spec.max_tokens is None or spec.max_tokens > 0
     assert all(isinstance(f.span.start.line, int) for f in findings)
+
+
+# -- real repositories: what promptls does not send never makes a file invalid -------------------------
+
+def test_variables_as_a_list_of_declarations_defaults_are_values() -> None:
+    spec, findings, _ = spec_of(
+        "variables:\n  - name: topic\n    description: What to write about\n    type: string\n    required: true\n"
+        "  - name: tone\n    default: friendly\n  - audience\n  - {region: EU}\n"
+        "messages:\n  - role: user\n    content: '{{tone}} text on {{topic}}'\n")
+    assert findings == [] and spec is not None
+    assert spec.test_data == [{"tone": "friendly", "region": "EU"}]
+    spec, _, _ = spec_of("variables:\n  - name: tone\n    default: dry\nmessages: [{role: user, content: x}]\n"
+                         "testData:\n  - {topic: a}\n  - {topic: b, tone: warm}\n")
+    assert spec is not None and spec.test_data == [{"tone": "dry", "topic": "a"}, {"tone": "warm", "topic": "b"}]
+
+
+@pytest.mark.parametrize("extra", [
+    "variables: 42\n", "variables: [[a]]\n", "testData: {a: 1}\n", "testData: [1, {a: 2}]\n",
+    "modelParameters: fast\n", "modelParameters: {maxTokens: lots}\n", "budget: lots\n", "model: 4\n",
+])
+def test_bad_values_in_keys_never_sent_are_warnings_not_invalid(extra: str) -> None:
+    _, findings, _ = spec_of("messages: [{role: user, content: hi}]\n" + extra)
+    (f,) = findings
+    assert f.code == "schema-value-ignored" and f.severity == Severity.WARNING and not f.blocking
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("sytem", "system"), ("tols", "tools"), ("Model", "model"),
+                                             ("test_data", "testData"), ("atachments", "attachments")])
+def test_near_miss_of_a_sent_key_is_a_warning_with_did_you_mean(typo: str, meant: str) -> None:
+    _, findings, _ = spec_of(f"messages: [{{role: user, content: hi}}]\n{typo}: [x]\n")
+    f = one(findings, "key-typo")
+    assert f.severity == Severity.WARNING and not f.blocking and f.span.start == Pos(1, 0)
+    assert f"did you mean `{meant}`?" in f.message and "not sent or counted" in f.message
+
+
+def test_misspelled_messages_and_content_are_one_located_error_each() -> None:
+    _, findings, _ = spec_of("mesages:\n  - role: user\n    content: hi\n")
+    (f,) = findings
+    assert f.code == "schema-missing" and f.span.start == Pos(0, 0) and "did you mean `messages`?" in f.message
+    _, findings, _ = spec_of("messages:\n  - role: user\n    contnet: hi\n")
+    (f,) = findings
+    assert f.code == "schema-missing" and f.span.start == Pos(2, 4) and "did you mean `content`?" in f.message
+
+
+def test_extra_keys_of_real_repositories_are_hints_only() -> None:
+    _, findings, _ = spec_of("_engine_reasoning: fast\nlast_modified: 2025-06-01\nfilepath: a/b.prompt.yml\n"
+                             "messages: [{role: user, content: hi}]\n")
+    assert [f.code for f in findings] == ["unknown-key"] * 3 and all(f.severity == Severity.HINT for f in findings)
+
+
+def test_developer_role_is_the_system_prompt() -> None:
+    spec, findings, _ = spec_of("messages:\n  - role: developer\n    content: Be brief.\n  - role: user\n"
+                                "    content: hi\n")
+    assert findings == [] and spec is not None and spec.system == "Be brief." and len(spec.messages) == 1

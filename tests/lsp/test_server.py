@@ -112,19 +112,34 @@ async def test_models_api_windows_reach_the_diagnostics(lsp_session: StartSessio
 
 
 async def test_workspace_budget_across_three_files(lsp_session: StartSession) -> None:
-    files = {f"p/{n}.prompt.yaml": SMALL.format(text=f"Prompt {n} asks a question about the weather today.")
-             for n in ("a", "b", "c")}
+    texts = {"a": "Prompt a asks about the weather.", "b": "Prompt b asks about the weather today, please.",
+             "c": "Prompt c asks a much longer question about the weather today and tomorrow, in detail."}
+    files = {f"p/{n}.prompt.yaml": SMALL.format(text=t) for n, t in texts.items()}
     session = await lsp_session({"promptls.toml": "workspace_budget = 40\n", **files})
-    uris = [session.uri(rel) for rel in files]
-    for uri in uris[1:]:  # never opened: diagnostics come from the workspace index
-        await session.wait_diagnostics(uri, lambda ds: [d.code for d in ds] == ["workspace-budget-exceeded"],
-                                       "workspace finding on an unopened file")
+    c = session.uri("p/c.prompt.yaml")  # never opened: diagnostics come from the workspace index
+    await session.wait_diagnostics(c, lambda ds: [d.code for d in ds] == ["workspace-budget-exceeded"],
+                                   "workspace finding on the largest file")
+    assert "workspace total" in session.diagnostics(c)[0].message
     a = await opened(session, "p/a.prompt.yaml")
-    diags = await session.wait_diagnostics(a, lambda ds: "workspace-budget-exceeded" in [d.code for d in ds],
-                                           "workspace finding on the open file")
-    assert "workspace total" in next(d.message for d in diags if d.code == "workspace-budget-exceeded")
+    await session.wait_status(a, lambda s: s["total"] > 0, "count of a")
+    # once, not on every file: the other files do not repeat it
+    assert "workspace-budget-exceeded" not in session.codes(a)
+    assert "workspace-budget-exceeded" not in session.codes(session.uri("p/b.prompt.yaml"))
     assert any(p for p in session.client.progress_reports.values())  # $/progress while indexing
     assert (await session.stats())["indexed"] == 3
+
+
+async def test_tool_use_system_prompt_is_a_row_of_the_file_status(lsp_session: StartSession) -> None:
+    text = ("model: claude-sonnet-4-6\ntools:\n  - name: a\n    description: A.\n    input_schema: {type: object}\n"
+            "messages:\n  - role: user\n    content: Hi\n")
+    session = await lsp_session({"t.prompt.yaml": text})
+    uri = await opened(session, "t.prompt.yaml")
+    status = await session.wait_status(uri, lambda s: s["total"] > 0, "count")
+    parts = {p["id"]: p for p in status["parts"]}
+    assert parts["tools.system"]["label"] == "tool-use system prompt" and parts["tools.system"]["line"] == 1
+    assert parts["tools.system"]["tokens"] + parts["tools[0]"]["tokens"] == parts["tools"]["tokens"]
+    hints = await session.hints(uri)
+    assert len([h for h in hints if h[0] == 1]) == 1  # one hint on the `tools:` line, not two
 
 
 async def test_attachment_change_triggers_recount(lsp_session: StartSession) -> None:
