@@ -155,6 +155,10 @@ def _files(args: argparse.Namespace) -> tuple[list[Path], Config, list[Finding]]
     config, config_findings = load_config(root)
     for f in config_findings:
         f.path = _display(Path(f.path or root))
+        if args.format != "text":  # in the report too; a person watching a machine format sees it here
+            from .render.table import finding_line
+
+            print(finding_line(f.path, f), file=sys.stderr)
     config = config.with_mode(args.mode)
     if args.model:
         from dataclasses import replace
