@@ -16,6 +16,7 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .config import Config
+    from .counting.cache import CountCache
     from .model import FileReport, Finding
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_INVALID = 0, 1, 2
@@ -213,17 +214,11 @@ def _run_engine(files: list[Path], config: Config, parts: bool) -> tuple[list[Fi
 PARALLEL_MIN_FILES = 200  # below this, starting workers (each loads ctok, ~0.7 s) costs more than it saves
 
 
-def _offline_report(path: Path, config: Config, cache: Any) -> FileReport:
+def _offline_report(path: Path, config: Config, cache: CountCache | None) -> FileReport:
     """One file's report from the estimator alone (used in-process and by pool workers)."""
-    from .engine import analyze_text, estimate_counts, estimate_variants, make_report, read_prompt_file
-    from .model import FileReport
+    from .pipeline import offline_report
 
-    text, findings = read_prompt_file(path)
-    if text is None:
-        return FileReport(str(path), None, None, [], 0, 0, False, None, None, None, findings)
-    a = analyze_text(text, path, config)
-    corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
-    return make_report(a, estimate_counts(a, config, corr), config, estimate_variants(a, corr))
+    return offline_report(path, config, cache)
 
 
 def _offline_chunk(paths: list[Path], config: Config) -> list[FileReport]:
@@ -239,7 +234,7 @@ def _offline_chunk(paths: list[Path], config: Config) -> list[FileReport]:
         flush_store()
 
 
-def _offline_reports(files: list[Path], config: Config, cache: Any) -> list[FileReport]:
+def _offline_reports(files: list[Path], config: Config, cache: CountCache | None) -> list[FileReport]:
     """Estimates for every file; large runs use one process per core (ctok is pure Python)."""
     progress = _Progress(len(files))
     workers = min(os.cpu_count() or 1, 8)
@@ -272,44 +267,39 @@ def _offline_reports(files: list[Path], config: Config, cache: Any) -> list[File
 def _run_engine_with_store(files: list[Path], config: Config, parts: bool
                            ) -> tuple[list[FileReport], dict[str, Any]]:
     """`parts=False` asks the API for each file's total only (1 request per file, parts estimated)."""
-    from .engine import analyze_text, estimate_counts, make_report, read_prompt_file
-    from .model import FileReport
+    from . import pipeline
+    from .model import CountState, FileReport
 
-    counter, cache, api_state = _make_counter(config)
+    cache = _open_cache(config)
+    counter, api_state = pipeline.open_counter(config, cache)
     if counter is None:
+        if config.mode == "api" and api_state == CountState.NO_KEY:
+            raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
         return _offline_reports(files, config, cache), {"state": api_state, "cache": cache}
     import asyncio
-    from dataclasses import replace
-
-    from .counting.models import merge_overrides
-    from .engine import exact_counts, exact_variant_totals
 
     progress = _Progress(len(files))
     reports: list[FileReport | None] = []
 
     async def exact_all() -> None:
         # Windows from the Models API (cached for a day) before anything is measured against them.
-        limits = await counter.model_limits()
-        cfg = replace(config, models=merge_overrides(limits, config.models)) if limits else config
-        analyses: list[Any] = []
+        cfg = pipeline.with_model_limits(config, await counter.model_limits())
+        analyses: list[pipeline.Analysis | None] = []
         for path in files:
-            text, findings = read_prompt_file(path)
-            if text is None:
-                reports.append(FileReport(str(path), None, None, [], 0, 0, False, None, None, None, findings))
+            analysis = pipeline.analyze(path, cfg)
+            if isinstance(analysis, FileReport):
+                reports.append(analysis)
                 analyses.append(None)
             else:
-                analyses.append(analyze_text(text, path, cfg))
+                analyses.append(analysis)
                 reports.append(None)
         sem = asyncio.Semaphore(8)
 
-        async def one(i: int, a: Any) -> None:
+        async def one(i: int, analysis: pipeline.Analysis) -> None:
             async with sem:
-                corr = cache.correction(a.request.model) if cache is not None and a.request else 1.0
-                est = estimate_counts(a, cfg, corr)
-                counts = (await exact_counts(a, counter, 0, est) if parts
-                          else await counter.count_total(a.request, a.info, 0, est) if a.request else None)
-                variants = await exact_variant_totals(a, counter, 1) if a.variants else []
-                reports[i] = make_report(a, counts, cfg, variants)
+                estimated = pipeline.estimate(analysis, cfg, counter)  # its correction is per endpoint
+                exact = await pipeline.count_exact(estimated, counter, 0, parts)
+                reports[i] = pipeline.exact_report(estimated, exact, cfg) if exact else estimated.report
                 progress.step()
 
         todo = [(i, a) for i, a in enumerate(analyses) if a is not None]
@@ -323,27 +313,7 @@ def _run_engine_with_store(files: list[Path], config: Config, parts: bool
     return [r for r in reports if r is not None], {"state": counter.state, "cache": cache, "counter": counter}
 
 
-def _make_counter(config: Config) -> tuple[Any, Any, str]:
-    """(counter or None, cache or None, state) for the configured mode."""
-    if config.mode == "offline":
-        return None, _open_cache(config), "offline"
-    if not os.environ.get("ANTHROPIC_API_KEY", "").strip():  # decided before importing the SDK (~1 s)
-        if config.mode == "api":
-            raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
-        return None, _open_cache(config), "no-key"
-    from .counting.api import make_counter, settings_from_env
-
-    settings = settings_from_env(config.mode, config.requests_per_minute, config.base_url)
-    if settings.api_key is None:
-        if config.mode == "api":
-            raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
-        return None, _open_cache(config), "no-key"
-    cache = _open_cache(config)
-    counter = make_counter(settings, cache)
-    return counter, cache, "exact" if counter else "offline"
-
-
-def _open_cache(config: Config) -> Any:
+def _open_cache(config: Config) -> CountCache:
     """The count cache, its calibration read for the endpoint this run would use (endpoint.py)."""
     from .counting.cache import CountCache
     from .counting.endpoint import endpoint_id, resolve_base_url

@@ -1,16 +1,15 @@
-"""The one engine the CLI and the language server share: text in, `FileReport` out.
+"""The pure engine: text in, `Analysis` out (`analyze_text`), counts in, `FileReport` out (`make_report`).
 
-`analyze_text` is pure and offline (parse, validate, load attachments, build the request); counting
-is a separate step so the LSP can show the estimate at once and the exact count when it arrives.
+`analyze_text` is offline (parse, validate, load attachments, build the request); counting is a
+separate step so the LSP can show the estimate at once and the exact count when it arrives. The
+steps are chained in one place, `pipeline.py`, which the CLI and the language server both call.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import budget, caching, catalog
 from .attachments import load_attachment
@@ -36,9 +35,6 @@ from .model import (
 from .request import build_request
 from .schema import to_spec
 from .templates import template_findings
-
-if TYPE_CHECKING:
-    from .counting.api import ApiCounter
 
 MAX_PROMPT_BYTES = 20 * 1024 * 1024
 
@@ -189,34 +185,16 @@ def estimate_variants(analysis: Analysis, correction: float = 1.0) -> list[tuple
     return [(row, estimate(req, analysis.info, correction)) for row, req in analysis.variants]
 
 
-async def exact_counts(analysis: Analysis, counter: ApiCounter, priority: int,
-                       estimated: Counts | None = None,
-                       on_update: Callable[[Counts], None] | None = None) -> Counts | None:
-    """Exact counts through the API counter; falls back to the estimate inside the counter on faults."""
-    if analysis.request is None or analysis.info is None:
-        return None
-    est = estimated or estimate(analysis.request, analysis.info, counter.correction(analysis.request.model))
-    return await counter.count(analysis.request, analysis.info, priority, est, on_update)
-
-
-async def exact_variant_totals(analysis: Analysis, counter: ApiCounter, priority: int) -> list[tuple[int, Counts]]:
-    """Only each row's total is needed; rows share their parts with row 0."""
-    out = []
-    for row, req in analysis.variants:
-        assert analysis.info is not None
-        est = estimate(req, analysis.info, counter.correction(req.model))
-        out.append((row, await counter.count_total(req, analysis.info, priority, est)))
-    return out
-
-
 def make_report(analysis: Analysis, counts: Counts | None, config: Config,
                 variant_counts: list[tuple[int, Counts]] | tuple = ()) -> FileReport:
     """Attach counts to parts and add size findings (budget, window) and cost."""
     findings = list(analysis.findings)
     info, request, spec = analysis.info, analysis.request, analysis.spec
     if counts is None or request is None or info is None or spec is None:
-        return FileReport(str(analysis.path), info.id if info else None, analysis.model_written, [], 0, 0, False,
-                          info.context_window if info else None, info.max_output if info else None, None, findings)
+        report = FileReport.unusable(str(analysis.path), findings, analysis.model_written)
+        if info is not None:
+            report.model, report.context_window, report.max_output = info.id, info.context_window, info.max_output
+        return report
     parts = []
     for p in request.parts:
         pc = counts.parts.get(p.id)
@@ -254,11 +232,8 @@ def make_report(analysis: Analysis, counts: Counts | None, config: Config,
         source=counts.source, requests=counts.requests, cache_hits=counts.cache_hits, caching=cache_report)
 
 
-def analyze_file(path: Path, config: Config, correction: float = 1.0) -> FileReport:
-    """Offline report for one file on disk."""
-    text, findings = read_prompt_file(path)
-    if text is None:
-        return FileReport(str(path), None, None, [], 0, 0, False, None, None, None, findings)
-    analysis = analyze_text(text, path, config)
-    counts = estimate_counts(analysis, config, correction)
-    return make_report(analysis, counts, config, estimate_variants(analysis, correction))
+def analyze_file(path: Path, config: Config) -> FileReport:
+    """Offline report for one file on disk (`pipeline.offline_report` without learnt corrections)."""
+    from .pipeline import offline_report
+
+    return offline_report(path, config)

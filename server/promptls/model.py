@@ -9,9 +9,26 @@ position encoding.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
+
+Mode = Literal["auto", "api", "offline"]  # where counts come from (config `mode`, `--mode`)
+MODES: tuple[Mode, ...] = get_args(Mode)
+HintLevel = Literal["all", "totals", "off"]  # which inlay hints the editor shows (config `hints`)
+HINT_LEVELS: tuple[HintLevel, ...] = get_args(HintLevel)
+
+
+class CountState(StrEnum):
+    """Where a file's numbers stand (`promptls/fileStatus` `state`, the CLI's api line)."""
+
+    EXACT = "exact"
+    ESTIMATE = "estimate"
+    COUNTING = "counting"
+    OFFLINE = "offline"
+    RATE_LIMITED = "rate-limited"
+    NO_KEY = "no-key"
+    ERROR = "error"
 
 # A path into the YAML data, like a JSON pointer: ("messages", 1, "content", 0, "image").
 DataPath = tuple[str | int, ...]
@@ -409,6 +426,12 @@ class FileReport:
     cache_hits: int = 0
     caching: CacheReport | None = None
     comparison: list[ModelComparison] = field(default_factory=list)
+
+    @classmethod
+    def unusable(cls, path: str, findings: list[Finding], model_written: str | None = None) -> FileReport:
+        """The report of a file with nothing to count (unreadable, or invalid before a model is known)."""
+        return cls(path=path, model=None, model_written=model_written, parts=[], overhead=0, total=0, exact=False,
+                   context_window=None, max_output=None, cost_usd=None, findings=findings)
 
     @property
     def valid(self) -> bool:

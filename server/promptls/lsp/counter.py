@@ -7,7 +7,6 @@ leave the machine; a missing key is a state (`no-key`), not an error.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from ..config import Config
@@ -68,15 +67,10 @@ class Counters:
         self._counters.clear()
 
     def _make(self, config: Config) -> Any | None:
-        if not (os.environ.get("ANTHROPIC_API_KEY") or "").strip():
-            return None  # spares the 2 s import of the SDK when it could not be used anyway
         try:
-            from ..counting.api import make_counter, settings_from_env
+            from ..pipeline import open_counter
 
-            settings = settings_from_env(config.mode, config.requests_per_minute, config.base_url)
-            if settings.api_key is None:
-                return None
-            return make_counter(settings, self.cache)
+            return open_counter(config, self.cache)[0]
         except Exception:
             log.exception("the API counter cannot be created; counting offline")
             return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -144,52 +145,42 @@ class PromptServer(LanguageServer):
             self._limits_asked = True
             self.scheduler.spawn(self.refresh_model_limits(counter), "promptls:model-limits")
 
-        def analyze() -> tuple[Any, FileReport | None, str]:
-            from ..engine import analyze_text, read_prompt_file
+        from .. import pipeline
 
-            source, read_findings = (text, []) if version is not None else read_prompt_file(path)
-            if source is None:
-                return None, FileReport(str(path), None, None, [], 0, 0, False, None, None, None,
-                                        read_findings), ""
-            return analyze_text(source, path, config), None, source
-
-        def offline(analysis: Any, corr: float) -> tuple[FileReport, Any, list[tuple[int, Any]]]:
-            from ..engine import estimate_counts, estimate_variants, make_report
-
-            counts = estimate_counts(analysis, config, corr)
-            variants = estimate_variants(analysis, corr)
-            return make_report(analysis, counts, config, variants), counts, variants
-
-        analysis, report, source = await self.scheduler.in_engine_thread(analyze)
-        estimated, est_variants = None, []
-        if analysis is not None and analysis.request is not None:
-            await self.scheduler.wait_warm()  # ctok's vocabulary is built once, by the warm-up thread
-        if analysis is not None and not self.stale(uri, version):
-            corr = self.counters.correction(counter, analysis.info.id if analysis.info else None)
-            report, estimated, est_variants = await self.scheduler.in_engine_thread(offline, analysis, corr)
+        cache = getattr(counter, "cache", None) or self.counters.cache
+        analyzed = await self.scheduler.in_engine_thread(pipeline.analyze, path, config, text)
+        if isinstance(analyzed, FileReport):
+            estimated = pipeline.Estimated(analyzed)
+        else:
+            if analyzed.request is not None:
+                await self.scheduler.wait_warm()  # ctok's vocabulary is built once, by the warm-up thread
+            if self.stale(uri, version):
+                return None
+            estimated = await self.scheduler.in_engine_thread(pipeline.estimate, analyzed, config, cache)
         if self.stale(uri, version):
             return None
         self.stats["estimates"] += 1
-        result = DocResult(uri=uri, path=path, version=version, lines=split_lines(source), report=report,
-                           config=config, state=self.idle_state(config, analysis), analysis=analysis,
-                           attachments=self.index.attachment_paths(analysis), estimate=estimated,
-                           estimate_variants=est_variants, source=text)
+        result = DocResult(uri=uri, path=path, version=version, lines=split_lines(estimated.text),
+                           report=estimated.report, config=config, state=self.idle_state(config, estimated.analysis),
+                           analysis=estimated.analysis, attachments=self.index.attachment_paths(estimated.analysis),
+                           estimated=estimated, source=text)
         self.store(result)
         heap.settle()
         return result
 
     async def exact(self, result: DocResult, priority: int) -> None:
-        from ..engine import exact_counts, make_report
+        from .. import pipeline
 
-        analysis = result.analysis
         counter, _ = self.counters.for_config(result.config, self.settings.offline_only)
-        if counter is None or analysis is None or analysis.request is None or result.estimate is None:
+        if counter is None or result.estimated is None or not result.estimated.countable:
             return
-        counts = await exact_counts(analysis, counter, priority, result.estimate)
-        variants = await self.variant_totals(result, counter, priority + 1)
-        if counts is None or self.stale(result.uri, result.version):
+        exact = await pipeline.count_exact(result.estimated, counter, priority)
+        if exact is None or self.stale(result.uri, result.version):
             return
-        report = make_report(analysis, counts, result.config, variants)
+        report = await self.scheduler.in_engine_thread(pipeline.exact_report, result.estimated, exact, result.config)
+        if self.stale(result.uri, result.version):
+            return
+        counts = exact.counts
         self.stats["exact"] += 1
         if counts.exact:
             self._api_warned = False
@@ -198,13 +189,9 @@ class PromptServer(LanguageServer):
             self.window_show_message(types.ShowMessageParams(
                 type=types.MessageType.Warning, message=f"promptls: exact counts unavailable ({counts.error}); "
                 "showing estimates"))
-        state = EXACT if counts.exact else (RATE_LIMITED if getattr(counter, "state", "") == RATE_LIMITED
+        state = EXACT if counts.exact else (RATE_LIMITED if counter.state == RATE_LIMITED
                                             else ERROR if counts.error else ESTIMATE)
-        self.store(DocResult(uri=result.uri, path=result.path, version=result.version, lines=result.lines,
-                             report=report, config=result.config, state=state, analysis=analysis,
-                             attachments=result.attachments, api_error=counts.error,
-                             estimate=result.estimate, estimate_variants=result.estimate_variants,
-                             source=result.source))
+        self.store(replace(result, report=report, state=state, api_error=counts.error))
         self.retry_if_transient(result, counter, counts.exact)  # last: it replaces this run's task
 
     def retry_if_transient(self, result: DocResult, counter: Any, exact: bool) -> None:
@@ -220,16 +207,6 @@ class PromptServer(LanguageServer):
         limiter = getattr(counter, "limiter", None)
         paused = limiter.paused_for() if limiter is not None else 0.0
         self.schedule(result.uri, max(paused + 0.05, self._retry_s[result.uri]))
-
-    async def variant_totals(self, result: DocResult, counter: Any, priority: int) -> list[tuple[int, Any]]:
-        """Exact totals per testData row when the counter can count totals alone, else the estimates."""
-        analysis = result.analysis
-        if not analysis.variants or not hasattr(counter, "count_total"):
-            return result.estimate_variants
-        out = []
-        for (row, request), (_, est) in zip(analysis.variants, result.estimate_variants, strict=True):
-            out.append((row, await counter.count_total(request, analysis.info, priority, est)))
-        return out
 
     def idle_state(self, config: Any, analysis: Any) -> str:
         counter, none_state = self.counters.for_config(config, self.settings.offline_only)

@@ -4,7 +4,6 @@ then the command line / trust over both."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +68,9 @@ class Settings:
                 cfg, findings = Config(root=root), []
             cfg = cfg.with_editor_settings(self.editor)
             if self.api_limits:
-                from ..counting.models import merge_overrides
+                from ..pipeline import with_model_limits
 
-                cfg = replace(cfg, models=merge_overrides(self.api_limits, cfg.models))
+                cfg = with_model_limits(cfg, self.api_limits)
             if self.offline_only:
                 cfg = cfg.with_mode("offline")
             elif self.mode_override:
