@@ -38,7 +38,7 @@ def node() -> str | None:
 def promptls_client(root: Path, cache: Path, settings: dict[str, Any] | None = None) -> LspClient:
     section = {"debounceMs": 0, **(settings or {})}
     return LspClient([sys.executable, "-m", "promptls", "serve", "--mode", "offline"], cwd=root,
-                     env={"PROMPTLS_CACHE_DIR": str(cache), "ANTHROPIC_API_KEY": ""},
+                     env={"PROMPTLS_CACHE_DIR": str(cache), "ANTHROPIC_API_KEY": "", "PROMPTLS_TEST_HOOKS": "1"},
                      configuration=lambda s: section if s == "promptls" else None)
 
 

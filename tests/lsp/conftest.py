@@ -176,7 +176,8 @@ async def lsp_session(client_name: str, tmp_path: Path) -> AsyncIterator[StartSe
         server_env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "PROMPTLS_"))}
         server_env.update({"XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1",
                            "PROMPTLS_CACHE_DIR": str(tmp_path / "promptls-cache"),
-                           "PROMPTLS_USER_CONFIG": str(tmp_path / "user-config.toml")})
+                           "PROMPTLS_USER_CONFIG": str(tmp_path / "user-config.toml"),
+                           "PROMPTLS_TEST_HOOKS": "1"})  # promptls/_stats
         server_env.update(env or {})
         config = ClientServerConfig(server_command=[*SERVER, *args], server_env=server_env)
         client = await config.start()

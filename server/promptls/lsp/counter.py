@@ -1,29 +1,40 @@
 """The API counter(s) the server counts with: one per distinct (mode, rpm, base_url), one cache.
 
 Nothing here is created when the workspace is untrusted or the mode is offline, so no request can
-leave the machine; a missing key is a state (`no-key`), not an error.
+leave the machine; a missing key is a state (`no-key`), not an error. Counters are made through
+`pipeline.open_counter`, the same constructor the CLI uses.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..config import Config
-from .state import NO_KEY, OFFLINE
+from ..model import CountState
+
+if TYPE_CHECKING:
+    from ..counting.api import ApiCounter
+    from ..counting.cache import CountCache
+
+    Counter = ApiCounter
+else:
+    Counter = object
 
 log = logging.getLogger(__name__)
+CounterKey = tuple[str, int, str | None]
 
 
 class Counters:
     def __init__(self) -> None:
-        self._counters: dict[tuple, Any] = {}
-        self._cache: Any = None
+        self._counters: dict[CounterKey, tuple[ApiCounter | None, CountState]] = {}
+        self._cache: CountCache | None = None
         self._cache_failed = False
 
     @property
-    def cache(self) -> Any:
-        """The shared SQLite count cache (also holds the estimator's per-model corrections)."""
+    def cache(self) -> CountCache | None:
+        """The shared SQLite count cache (also holds the estimator's per-model corrections).
+        Opened on first use: from the engine thread (`Runs.counter_for`)."""
         if self._cache is None and not self._cache_failed:
             try:
                 from ..counting.cache import CountCache
@@ -34,31 +45,26 @@ class Counters:
                 log.exception("the count cache cannot be opened; counting without it")
         return self._cache
 
-    def for_config(self, config: Config, offline_only: bool) -> tuple[Any | None, str]:
+    @staticmethod
+    def _key(config: Config) -> CounterKey:
+        return (config.mode, config.requests_per_minute, config.base_url)
+
+    def made(self, config: Config, offline_only: bool) -> bool:
+        """Whether `for_config` can answer without importing or opening anything."""
+        return offline_only or config.mode == "offline" or self._key(config) in self._counters
+
+    def for_config(self, config: Config, offline_only: bool) -> tuple[ApiCounter | None, CountState]:
         """(counter or None, the state to show when there is none). The first call for a config
-        imports the SDK: make it from the engine thread, not the event loop."""
+        imports the SDK and opens the cache: make it from the engine thread, not the event loop."""
         if offline_only or config.mode == "offline":
-            return None, OFFLINE
-        key = (config.mode, config.requests_per_minute, config.base_url)
+            return None, CountState.OFFLINE
+        key = self._key(config)
         if key not in self._counters:
             self._counters[key] = self._make(config)
-        counter = self._counters[key]
-        return counter, (NO_KEY if counter is None else "")
-
-    def correction(self, counter: Any, model_id: str | None) -> float:
-        if model_id is None:
-            return 1.0
-        try:
-            if counter is not None:  # calibration is per endpoint: the counter knows which
-                return float(counter.correction(model_id))
-            if self.cache is not None:
-                return float(self.cache.correction(model_id))
-        except Exception:
-            log.exception("reading the estimate correction failed")
-        return 1.0
+        return self._counters[key]
 
     async def aclose(self) -> None:
-        for counter in self._counters.values():
+        for counter, _ in self._counters.values():
             if counter is not None:
                 try:
                     await counter.aclose()
@@ -66,11 +72,11 @@ class Counters:
                     log.exception("closing the API client failed")
         self._counters.clear()
 
-    def _make(self, config: Config) -> Any | None:
+    def _make(self, config: Config) -> tuple[ApiCounter | None, CountState]:
         try:
             from ..pipeline import open_counter
 
-            return open_counter(config, self.cache)[0]
+            return open_counter(config, self.cache)
         except Exception:
             log.exception("the API counter cannot be created; counting offline")
-            return None
+            return None, CountState.OFFLINE

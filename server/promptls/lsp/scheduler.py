@@ -1,7 +1,7 @@
 """Debounced background work: one asyncio task per key, a newer request cancels the older one.
 
-Exceptions in these tasks would otherwise vanish (nobody awaits them), so every task is kept
-referenced until it ends and its failure is logged.
+Engine work is not done here but through `runner.Runner`. Exceptions in these tasks would otherwise
+vanish (nobody awaits them), so every task is kept referenced until it ends and its failure is logged.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -19,21 +18,6 @@ class Scheduler:
     def __init__(self) -> None:
         self._pending: dict[str, asyncio.Task[Any]] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        # One worker: the engine's synchronous parts run here, one file at a time and never on
-        # the event loop or on pygls' own pool (which also reads stdin).
-        self.engine_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptls-engine")
-        # Loading the tokenizer takes ~0.5 s at start-up; in its own thread it does not hold up the
-        # parse and validation of the first opened file (estimates wait for it: see `warmed`).
-        self.warm_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptls-warmup")
-        self.warmed: Future[Any] | None = None
-
-    def warm_up(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.warmed = self.warm_pool.submit(fn, *args)
-
-    async def wait_warm(self) -> None:
-        """Until the start-up warm-up (engine import, tokenizer, text memo) has finished."""
-        if self.warmed is not None and not self.warmed.done():
-            await asyncio.wrap_future(self.warmed)
 
     def debounce(self, key: str, delay_s: float, job: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         """Run `job` after `delay_s` unless another `debounce(key, ...)` comes first."""
@@ -64,14 +48,9 @@ class Scheduler:
         task.add_done_callback(self._background_done)
         return task
 
-    async def in_engine_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.engine_pool, fn, *args)
-
     def shutdown(self) -> None:
         for task in [*self._pending.values(), *self._background]:
             task.cancel()
-        self.engine_pool.shutdown(wait=False, cancel_futures=True)
-        self.warm_pool.shutdown(wait=False, cancel_futures=True)
 
     def _finished(self, key: str, task: asyncio.Task[Any]) -> None:
         if self._pending.get(key) is task:

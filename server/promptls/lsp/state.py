@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..model import FileReport
+from ..model import CountState, FileReport
 
 if TYPE_CHECKING:
+    from ..engine import Analysis
     from ..pipeline import Estimated
 
-# `promptls/fileStatus` states (docs/ARCHITECTURE.md, "Editor contract").
-EXACT, ESTIMATE, COUNTING, OFFLINE, RATE_LIMITED, NO_KEY, ERROR = (
-    "exact", "estimate", "counting", "offline", "rate-limited", "no-key", "error")
+Stamp = tuple[int, int] | None  # (mtime_ns, size) of a file, None when it is missing
 
 
 @dataclass(slots=True)
@@ -27,9 +26,10 @@ class DocResult:
     lines: list[str]
     report: FileReport
     config: Config
-    state: str
-    analysis: Any = None
+    state: CountState
+    analysis: Analysis | None = None
     attachments: frozenset[Path] = field(default_factory=frozenset)
+    stamps: dict[Path, Stamp] = field(default_factory=dict)  # the file's and its attachments' stat, when read
     api_error: str | None = None
     estimated: Estimated | None = None  # the offline step: its counts are the API counter's fallback
     source: str | None = None  # the open buffer's text `lines` were split from (identity tells it is current)

@@ -9,15 +9,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..workspace import AttachmentIndex, discover
-from .state import DocResult
+from .state import DocResult, Stamp
 
-Stamp = tuple[int, int] | None
+if TYPE_CHECKING:
+    from ..engine import Analysis
 
 
-def _stamp(path: Path) -> Stamp:
+class Found(NamedTuple):
+    """A prompt file as discovery sees it (computed in the engine thread: resolve and stat are syscalls)."""
+
+    path: Path
+    resolved: Path
+    stamp: Stamp
+
+
+def stamp(path: Path) -> Stamp:
     try:
         st = os.stat(path)
     except OSError:
@@ -33,21 +42,25 @@ class WorkspaceIndex:
         self._stamps: dict[Path, Stamp] = {}
 
     @staticmethod
-    def discover(folders: list[Path], exclude: Iterable[str]) -> list[Path]:
-        return list(discover(folders, exclude))
+    def discover(folders: list[Path], exclude: Iterable[str]) -> list[Found]:
+        """Every prompt file under `folders` (engine thread)."""
+        return [Found(p, p.resolve(), stamp(p)) for p in discover(folders, exclude)]
 
-    def add_prompt(self, uri: str, path: Path) -> None:
+    @staticmethod
+    def stamps(paths: Iterable[Path]) -> dict[Path, Stamp]:
+        return {p: stamp(p) for p in paths}
+
+    def add_prompt(self, uri: str, path: Path, found: Found | None = None) -> None:
         self.prompts[uri] = path
-        self._uri_of[path.resolve()] = uri
-        self._stamps.setdefault(path, _stamp(path))
+        self._uri_of[found.resolved if found else path.resolve()] = uri
+        self._stamps.setdefault(path, found.stamp if found else stamp(path))
 
     def track(self, result: DocResult) -> None:
-        """Remember the attachments of the latest analysis and their current stat."""
-        self.add_prompt(result.uri, result.path)
-        self._stamps[result.path] = _stamp(result.path)
+        """Remember the attachments of the latest analysis and the stat taken when it read them."""
+        if self.prompts.get(result.uri) != result.path:
+            self.add_prompt(result.uri, result.path)
         self._attachments.update(result.path, result.attachments)
-        for att in result.attachments:
-            self._stamps[att] = _stamp(att)
+        self._stamps.update(result.stamps)
 
     def untrack(self, uri: str) -> None:
         path = self.prompts.pop(uri, None)
@@ -61,24 +74,25 @@ class WorkspaceIndex:
         return [uri for p in self._attachments.prompts_using(path) if (uri := self._uri_of.get(p))]
 
     def changed_files(self, extra: Iterable[Path] = ()) -> list[tuple[Path, bool]]:
-        """(path, deleted) for every tracked file whose stat changed since the last call."""
+        """(path, deleted) for every tracked file whose stat changed since the last call. Runs in the
+        engine thread while the loop may track and untrack files: it works on snapshots."""
         live = self._attachments.attachments() | set(self.prompts.values())
         for path in extra:
-            self._stamps.setdefault(path, _stamp(path))
+            self._stamps.setdefault(path, stamp(path))
             live.add(path)
         changed = []
         for path in list(self._stamps):
             if path not in live and path.resolve() not in live:
-                del self._stamps[path]
+                self._stamps.pop(path, None)
                 continue
-            now = _stamp(path)
-            if now != self._stamps[path]:
+            now, before = stamp(path), self._stamps.get(path)
+            if now != before and path in self._stamps:
                 self._stamps[path] = now
                 changed.append((path, now is None))
         return changed
 
     @staticmethod
-    def attachment_paths(analysis: Any) -> frozenset[Path]:
+    def attachment_paths(analysis: Analysis | None) -> frozenset[Path]:
         """Files an analysis read or tried to read (a missing file may appear later)."""
         if analysis is None or analysis.spec is None:
             return frozenset()
