@@ -12,16 +12,19 @@ import fnmatch
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields, replace
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NewType, get_args, get_origin
 
-from .model import Finding, Severity, Span
+import cattrs
+
+from .model import HINT_LEVELS, MODES, Finding, HintLevel, Mode, Severity, Span
 
 CONFIG_FILE = "promptls.toml"
 ROOT_MARKERS = (CONFIG_FILE, "pyproject.toml", ".git")
-MODES = ("auto", "api", "offline")
-HINT_LEVELS = ("all", "totals", "off")
+__all__ = ["FIELDS", "HINT_LEVELS", "MODES", "Config", "Field", "find_root", "load_config"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ class GlobBudget:
 class Config:
     root: Path
     default_model: str | None = None  # None: catalog.DEFAULT_MODEL
-    mode: str = "auto"
+    mode: Mode = "auto"
     requests_per_minute: int = 50
     debounce_ms: int = 300
     budget: int | None = None  # default per-file input-token budget
@@ -45,11 +48,11 @@ class Config:
     workspace_budget: int | None = None
     allowed_roots: tuple[Path, ...] = ()
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hints: str = "all"
+    hints: HintLevel = "all"
     base_url: str | None = None  # from the user config only; ANTHROPIC_BASE_URL wins over it
     exclude: tuple[str, ...] = (".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build")
-    compare_models: tuple[str, ...] = ()  # hover on `model:` / `count --compare-models`; () = current lineup
     include: tuple[str, ...] = ("**/*.prompt.yaml", "**/*.prompt.yml")  # GitHub Models' prompt file names
+    compare_models: tuple[str, ...] = ()  # hover on `model:` / `count --compare-models`; () = current lineup
     source: Path | None = None  # the file the settings came from
 
     def rel(self, path: Path) -> str:
@@ -66,8 +69,22 @@ class Config:
         """Merge the editor's `promptls` section (camelCase keys) over this config."""
         if not settings:
             return self
-        cfg, _ = _apply(self, _EDITOR_KEYS, settings, None)
-        return cfg
+        return self.apply_editor(settings)[0]
+
+    def apply_editor(self, settings: dict[str, Any]) -> tuple[Config, list[str]]:
+        """This config with the editor's `promptls` section over it, and one message per bad value
+        (the value is ignored and the setting below it stays)."""
+        problems: list[str] = []
+        changes: dict[str, Any] = {}
+        for key, value in settings.items():
+            spec = _EDITOR_KEYS.get(key)
+            if spec is None or value is None:
+                continue  # other clients' keys (trace, server.*) arrive in the same section
+            try:
+                changes[spec.attr] = spec.parse(value, self.root)
+            except _Invalid:
+                problems.append(f"setting `promptls.{key}` must be {spec.expected}; ignored")
+        return replace(self, **changes), problems
 
     def with_mode(self, mode: str | None) -> Config:
         return replace(self, mode=mode) if mode in MODES else self
@@ -83,45 +100,160 @@ def find_root(path: Path) -> Path:
     return start
 
 
-# (file key, editor key, attribute, kind)
-_FILE_KEYS = {
-    "default_model": ("default_model", "str"),
-    "model": ("default_model", "str"),
-    "mode": ("mode", "mode"),
-    "requests_per_minute": ("requests_per_minute", "posint"),
-    "debounce_ms": ("debounce_ms", "nonneg"),
-    "budget": ("budget", "posint"),
-    "budgets": ("budgets", "budgets"),
-    "workspace_budget": ("workspace_budget", "posint"),
-    "allow_attachments_from": ("allowed_roots", "paths"),
-    "models": ("models", "models"),
-    "hints": ("hints", "hints"),
-    "base_url": ("base_url", "str"),
-    "exclude": ("exclude", "strlist"),
-    "compare_models": ("compare_models", "strlist"),
-    "include": ("include", "strlist"),
-}
-_EDITOR_KEYS = {
-    "model": ("default_model", "str"),
-    "mode": ("mode", "mode"),
-    "requestsPerMinute": ("requests_per_minute", "posint"),
-    "debounceMs": ("debounce_ms", "nonneg"),
-    "budget": ("budget", "posint"),
-    "budgets": ("budgets", "budgets"),
-    "workspaceBudget": ("workspace_budget", "posint"),
-    "hints": ("hints", "hints"),
-    "compareModels": ("compare_models", "strlist"),
-}
+# -- the settings, declared once -----------------------------------------------------------------
+# Each value is structured by one cattrs converter from a declared type; the type's hook decides
+# what is valid, so the TOML file and the editor accept exactly the same values.
+
+PositiveInt = NewType("PositiveInt", int)
+NonNegativeInt = NewType("NonNegativeInt", int)
+Text = NewType("Text", str)  # stripped; empty means unset
+Texts = NewType("Texts", tuple)  # a list of strings
+GlobBudgets = NewType("GlobBudgets", tuple)  # {glob = n} or {glob = {input_tokens = n}}
+ModelOverrides = NewType("ModelOverrides", dict)  # {model id = {catalog field = value}}
 
 
-# Who may set what. Keys that decide where requests and the API key go, or what may be read outside
-# the project root, come only from the user (environment, user config file, editor user settings, flags);
-# found in a repository's file they are ignored with a finding. A repository may lower these, never raise.
-USER_ONLY = {
-    "base_url": "where requests and the API key go",
-    "allow_attachments_from": "which folders outside the project may be read",
-}
-LOWER_ONLY = {"requests_per_minute": "requests_per_minute"}  # file key -> Config attribute
+class Trust(Enum):
+    """Who may set a key (the repository is input, never authority)."""
+
+    ANY = "any"  # the repository's file, the user, the editor
+    USER_ONLY = "user-only"  # steers the key, the endpoint or reads outside the root: the user only
+    LOWER_ONLY = "lower-only"  # a repository may lower it, never raise it
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _int(minimum: int) -> Callable[[Any, Any], int]:
+    def structure(value: Any, _: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+            return value
+        raise _Invalid
+
+    return structure
+
+
+def _text(value: Any, _: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    raise _Invalid
+
+
+def _texts(value: Any, _: Any) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _Invalid
+
+
+def _glob_budgets(value: Any, _: Any) -> tuple[GlobBudget, ...]:
+    if not isinstance(value, dict):
+        raise _Invalid
+    out = []
+    for glob, n in value.items():
+        if isinstance(n, dict):
+            n = n.get("input_tokens", n.get("inputTokens"))
+        out.append(GlobBudget(str(glob), _int(1)(n, int)))
+    return tuple(out)
+
+
+def _model_overrides(value: Any, _: Any) -> dict[str, dict[str, Any]]:
+    if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+        return {str(k): dict(v) for k, v in value.items()}
+    raise _Invalid
+
+
+def _literal(value: Any, kind: Any) -> Any:
+    if isinstance(value, str) and value in get_args(kind):
+        return value
+    raise _Invalid
+
+
+_converter = cattrs.Converter()
+for _type, _hook in ((PositiveInt, _int(1)), (NonNegativeInt, _int(0)), (Text, _text), (Texts, _texts),
+                     (GlobBudgets, _glob_budgets), (ModelOverrides, _model_overrides)):
+    _converter.register_structure_hook(_type, _hook)
+_converter.register_structure_hook_func(lambda t: get_origin(t) is Literal, _literal)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One setting: its `Config` attribute, its TOML key (and aliases), its editor key (None: not
+    settable from the editor), the type its value is structured to, what a valid value is, its
+    documentation and who may set it. The editor contract (docs/ARCHITECTURE.md), the VS Code
+    extension's package.json and settings.ts are checked against this table by tests."""
+
+    attr: str
+    toml: str
+    editor: str | None
+    type: Any
+    expected: str
+    doc: str
+    aliases: tuple[str, ...] = ()
+    trust: Trust = Trust.ANY
+    why: str = ""  # for USER_ONLY keys: what the key decides (said in the finding that ignores it)
+    relative_paths: bool = False  # strings are folders relative to the root (`~` expanded)
+
+    def parse(self, value: Any, root: Path) -> Any:
+        """The structured value; raises `_Invalid` for a value of the wrong shape."""
+        try:
+            parsed = _converter.structure(value, self.type)
+        except _Invalid:
+            raise
+        except Exception as exc:
+            raise _Invalid from exc
+        if self.relative_paths:
+            return tuple((root / Path(v).expanduser()).resolve() for v in parsed)
+        return parsed
+
+    @property
+    def default(self) -> Any:
+        return _DEFAULTS[self.attr]
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("default_model", "default_model", "model", Text, "a string",
+          "Default model id for files that name no Claude model (empty: the server's default).", aliases=("model",)),
+    Field("mode", "mode", "mode", Mode, "one of auto, api, offline",
+          "Where counts come from: auto (exact with a key, else offline), api, offline."),
+    Field("requests_per_minute", "requests_per_minute", "requestsPerMinute", PositiveInt, "a positive integer",
+          "Client-side limit on count_tokens requests per minute.", trust=Trust.LOWER_ONLY),
+    Field("debounce_ms", "debounce_ms", "debounceMs", NonNegativeInt, "a non-negative integer",
+          "Wait this long after the last keystroke before recounting."),
+    Field("budget", "budget", "budget", PositiveInt, "a positive integer",
+          "Default input-token budget per prompt file (a file's own `budget:` wins)."),
+    Field("budgets", "budgets", "budgets", GlobBudgets, "a table of glob = token budget",
+          "Input-token budgets by glob."),
+    Field("workspace_budget", "workspace_budget", "workspaceBudget", PositiveInt, "a positive integer",
+          "Budget for the sum of all prompt files of the workspace."),
+    Field("allowed_roots", "allow_attachments_from", None, Texts, "a list of folders",
+          "Folders outside the project root that attachments may be read from.", trust=Trust.USER_ONLY,
+          why="which folders outside the project may be read", relative_paths=True),
+    Field("models", "models", None, ModelOverrides, "a table of model id = table of catalog fields",
+          "Catalog overrides per model id (context_window, max_output, prices)."),
+    Field("hints", "hints", "hints", HintLevel, "one of all, totals, off",
+          "Which inlay hints to show: all, totals (the file total only), off."),
+    Field("base_url", "base_url", None, Text, "a string",
+          "The API endpoint for count_tokens (ANTHROPIC_BASE_URL wins).", trust=Trust.USER_ONLY,
+          why="where requests and the API key go"),
+    Field("exclude", "exclude", None, Texts, "a list of strings",
+          "Folder and file names never searched for prompt files."),
+    Field("include", "include", None, Texts, "a list of strings",
+          "Globs of the prompt files to check (GitHub Models' `*.prompt.yaml`, `*.prompt.yml` by default)."),
+    Field("compare_models", "compare_models", "compareModels", Texts, "a list of strings",
+          "Models to compare on hover over `model:` and in `count --compare-models` (empty: the current lineup)."),
+)
+_FILE_KEYS = {key: f for f in FIELDS for key in (f.toml, *f.aliases)}
+_EDITOR_KEYS = {f.editor: f for f in FIELDS if f.editor is not None}
+EDITOR_KEYS: tuple[str, ...] = tuple(_EDITOR_KEYS)
+
+
+
+# Who may set what (from the table). Keys that decide where requests and the API key go, or what may be
+# read outside the project root, come only from the user (environment, user config file, editor user
+# settings, flags); found in a repository's file they are ignored with a finding. LOWER_ONLY keys a
+# repository may lower, never raise.
+USER_ONLY = {f.toml: f.why for f in FIELDS if f.trust is Trust.USER_ONLY}
+LOWER_ONLY = {f.toml: f.attr for f in FIELDS if f.trust is Trust.LOWER_ONLY}  # file key -> Config attribute
 
 
 def load_config(root: Path) -> tuple[Config, list[Finding]]:
@@ -222,7 +354,7 @@ def _key_span(file: Path, key: str) -> Span:
     return Span.at(0)
 
 
-def _apply(cfg: Config, keys: dict[str, tuple[str, str]], table: dict[str, Any],
+def _apply(cfg: Config, keys: dict[str, Field], table: dict[str, Any],
            file: Path | None) -> tuple[Config, list[Finding]]:
     findings: list[Finding] = []
     changes: dict[str, Any] = {}
@@ -230,74 +362,22 @@ def _apply(cfg: Config, keys: dict[str, tuple[str, str]], table: dict[str, Any],
     def where(key: str) -> Span:
         return _key_span(file, key) if file is not None else Span.at(0)
 
-    def bad(key: str, expected: str) -> None:
-        if file is not None:
-            findings.append(_finding(file, f"`{key}` must be {expected}; using the default", where(key)))
-
     for key, value in table.items():
-        if key not in keys:
+        spec = keys.get(key)
+        if spec is None:
             if file is not None:
                 findings.append(Finding("config-unknown-key", f"unknown setting `{key}`", Severity.HINT,
                                         where(key), path=str(file)))
             continue
-        attr, kind = keys[key]
         if value is None:
             continue
-        parsed = _parse(kind, value, cfg.root)
-        if parsed is _INVALID:
-            bad(key, _EXPECTED[kind])
-        else:
-            changes[attr] = parsed
+        try:
+            changes[spec.attr] = spec.parse(value, cfg.root)
+        except _Invalid:
+            if file is not None:
+                findings.append(_finding(file, f"`{key}` must be {spec.expected}; using the default", where(key)))
     return replace(cfg, **changes), findings
 
 
-_INVALID = object()
-_EXPECTED = {
-    "str": "a string",
-    "mode": "one of auto, api, offline",
-    "posint": "a positive integer",
-    "nonneg": "a non-negative integer",
-    "budgets": "a table of glob = token budget",
-    "paths": "a list of folders",
-    "models": "a table of model id = table of catalog fields",
-    "hints": "one of all, totals, off",
-    "strlist": "a list of strings",
-}
-
-
-def _parse(kind: str, value: Any, root: Path) -> Any:
-    match kind:
-        case "str":
-            return value.strip() or None if isinstance(value, str) else _INVALID
-        case "mode":
-            return value if value in MODES else _INVALID
-        case "hints":
-            return value if value in HINT_LEVELS else _INVALID
-        case "posint":
-            return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else _INVALID
-        case "nonneg":
-            return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else _INVALID
-        case "budgets":
-            if not isinstance(value, dict):
-                return _INVALID
-            out = []
-            for glob, n in value.items():
-                if isinstance(n, dict):
-                    n = n.get("input_tokens", n.get("inputTokens"))
-                if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
-                    return _INVALID
-                out.append(GlobBudget(str(glob), n))
-            return tuple(out)
-        case "paths":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                return _INVALID
-            return tuple((root / Path(v).expanduser()).resolve() for v in value)
-        case "strlist":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                return _INVALID
-            return tuple(value)
-        case "models":
-            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-                return _INVALID
-            return {str(k): dict(v) for k, v in value.items()}
-    return _INVALID
+_DEFAULTS = {f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+             for f in fields(Config) if f.default is not MISSING or f.default_factory is not MISSING}
