@@ -10,16 +10,26 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import __version__
 
 if TYPE_CHECKING:
+    from .catalog import ModelInfo
     from .config import Config
+    from .counting.api import ApiCounter
     from .counting.cache import CountCache
-    from .model import FileReport, Finding
+    from .model import CountState, FileReport, Finding
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_INVALID = 0, 1, 2
+
+
+class ApiOutcome(NamedTuple):
+    """How the run counted: `state` for the api line, the cache (warnings, calibration), the counter."""
+
+    state: CountState
+    cache: CountCache | None
+    counter: ApiCounter | None = None
 
 
 class CliError(Exception):
@@ -199,7 +209,7 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _run_engine(files: list[Path], config: Config, parts: bool) -> tuple[list[FileReport], dict[str, Any]]:
+def _run_engine(files: list[Path], config: Config, parts: bool) -> tuple[list[FileReport], ApiOutcome]:
     """Offline estimates for every file, then exact counts when the API is usable."""
     from .counting.estimate import flush_store, use_store
     from .counting.textcache import open_default
@@ -265,17 +275,16 @@ def _offline_reports(files: list[Path], config: Config, cache: CountCache | None
 
 
 def _run_engine_with_store(files: list[Path], config: Config, parts: bool
-                           ) -> tuple[list[FileReport], dict[str, Any]]:
+                           ) -> tuple[list[FileReport], ApiOutcome]:
     """`parts=False` asks the API for each file's total only (1 request per file, parts estimated)."""
     from . import pipeline
     from .model import CountState, FileReport
 
-    cache = _open_cache(config)
-    counter, api_state = pipeline.open_counter(config, cache)
+    counter, cache, api_state = _make_counter(config)
     if counter is None:
         if config.mode == "api" and api_state == CountState.NO_KEY:
             raise CliError("--mode api needs ANTHROPIC_API_KEY in the environment")
-        return _offline_reports(files, config, cache), {"state": api_state, "cache": cache}
+        return _offline_reports(files, config, cache), ApiOutcome(api_state, cache)
     import asyncio
 
     progress = _Progress(len(files))
@@ -310,7 +319,16 @@ def _run_engine_with_store(files: list[Path], config: Config, parts: bool
 
     asyncio.run(exact_all())
     progress.close()
-    return [r for r in reports if r is not None], {"state": counter.state, "cache": cache, "counter": counter}
+    return [r for r in reports if r is not None], ApiOutcome(counter.state, cache, counter)
+
+
+def _make_counter(config: Config) -> tuple[ApiCounter | None, CountCache, CountState]:
+    """(counter or None, cache, state): `pipeline.open_counter` on the CLI's cache."""
+    from .pipeline import open_counter
+
+    cache = _open_cache(config)
+    counter, state = open_counter(config, cache)
+    return counter, cache, state
 
 
 def _open_cache(config: Config) -> CountCache:
@@ -361,17 +379,17 @@ def _count_or_check(args: argparse.Namespace) -> int:
         for f in ws.findings:
             print(table.finding_line(f.path or "", f))
         print(table.workspace_line(ws))
-        print(table.api_line(ws, config.mode, api["state"]))
+        print(table.api_line(ws, config.mode, api.state))
     else:
         for line in summary.check_text(ws, min_sev, getattr(args, "show_all", False)):
             print(line)
         print(table.workspace_line(ws))
-        if api["state"] != "offline":
-            print(table.api_line(ws, config.mode, api["state"]))
-    counter, cache = api.get("counter"), api.get("cache")
+        if api.state != "offline":
+            print(table.api_line(ws, config.mode, api.state))
+    counter, cache = api.counter, api.cache
     if counter is not None and counter.disabled_reason and fmt != "text":
         print(f"promptls: {counter.disabled_reason}", file=sys.stderr)
-    if cache is not None and getattr(cache, "warning", None):
+    if cache is not None and cache.warning:
         print(f"promptls: {cache.warning}", file=sys.stderr)
     for note in getattr(counter, "notes", ()):
         print(f"promptls: note: {note}", file=sys.stderr)
@@ -385,7 +403,7 @@ def _count_or_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _compare_models(args: argparse.Namespace, config: Config) -> list[Any]:
+def _compare_models(args: argparse.Namespace, config: Config) -> list[ModelInfo]:
     """The models of `--compare-models` (catalog rows); an id that names no Claude model is a usage error."""
     wanted = getattr(args, "compare_models", None)
     if wanted is None:
@@ -404,7 +422,7 @@ def _compare_models(args: argparse.Namespace, config: Config) -> list[Any]:
     return models
 
 
-def _print_calibration(cache: Any) -> None:
+def _print_calibration(cache: CountCache) -> None:
     rows = cache.calibration_report()
     if not rows:
         print("estimator accuracy: no exact counts seen yet (offline)")

@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import anthropic
 
-from ..model import CountRequest, Counts
+from ..model import CountRequest, Counts, CountState, Mode
 from .attribution import Body, attribute, plan_request
 from .cache import MAX_TOKENS, CountCache, request_key
 from .endpoint import endpoint_id, resolve_base_url
@@ -33,7 +33,6 @@ from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["auto", "api", "offline"]
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_RPM = 50
 DEFAULT_RETRY_AFTER_S = 10.0
@@ -83,7 +82,8 @@ def install_log_scrubbing(key: str | None) -> None:
 
 
 class _ModelInfo(Protocol):
-    id: str
+    @property
+    def id(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +161,18 @@ class ApiCounter:
     # -- status --------------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
+    def state(self) -> CountState:
         """exact | rate-limited | no-key | error (the LSP's `promptls/fileStatus` vocabulary)."""
         if self._no_key:
-            return "no-key"
+            return CountState.NO_KEY
         if self.disabled_reason:
-            return "error"
+            return CountState.ERROR
         now = self._clock()
         if now < self._rate_limited_until:
-            return "rate-limited"
+            return CountState.RATE_LIMITED
         if now < self._retry_at:
-            return "error"
-        return "exact"
+            return CountState.ERROR
+        return CountState.EXACT
 
     def scrub(self, text: str) -> str:
         """`text` with the API key (and anything shaped like one) replaced."""
@@ -253,7 +253,7 @@ class ApiCounter:
             cache_hits=run.cache_hits,
             error=self._error_text(run, bodies, request.model, plan.notes),
         )
-        if total_key in run.fresh and not plan.estimated and estimate.total > 0:
+        if total is not None and total_key in run.fresh and not plan.estimated and estimate.total > 0:
             correction = self.correction(request.model)
             self.cache.record_calibration(request.model, total, round(estimate.total / correction),
                                           estimate.total, endpoint=self.endpoint)

@@ -8,12 +8,13 @@ drop_cwd()  # before anything else is imported: `-m` put the current folder (may
 
 import argparse  # noqa: E402
 
+from ..model import MODES  # noqa: E402
 from .server import run  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m promptls.lsp")
-    parser.add_argument("--mode", choices=("auto", "api", "offline"))
+    parser.add_argument("--mode", choices=MODES)
     parser.add_argument("--tcp", metavar="HOST:PORT")
     parser.add_argument("--stdio", action="store_true")
     args = parser.parse_args()

@@ -44,11 +44,6 @@ def to_diagnostic(finding: Finding, lines: list[str], codec: PositionCodec) -> t
     )
 
 
-def api_trouble(message: str) -> Finding:
-    """One information diagnostic on line 0 when exact counting failed: numbers are estimates."""
-    return Finding("api-error", f"Exact count unavailable, showing estimates: {message}", Severity.INFO)
-
-
 def to_diagnostics(findings: list[Finding], lines: list[str], codec: PositionCodec) -> list[types.Diagnostic]:
     seen: set[tuple] = set()
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from ..model import FileReport, PartReport
+from ..model import FileReport, HintLevel, PartReport
 from ..render.numbers import tokens, usd
 from .positions import line_end
 from .state import DocResult
@@ -63,7 +63,7 @@ def total_hint(result: DocResult, lines: list[str], codec: PositionCodec) -> typ
 
 
 def inlay_hints(result: DocResult, lines: list[str], codec: PositionCodec, rng: types.Range,
-                level: str) -> list[types.InlayHint]:
+                level: HintLevel) -> list[types.InlayHint]:
     """Hints for the lines of `rng` in the current buffer `lines`; `level` is all|totals|off."""
     report = result.report
     if level == "off" or report.model is None or not lines:

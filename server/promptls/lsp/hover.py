@@ -85,7 +85,7 @@ def hover(result: DocResult, lines: list[str], pos: types.Position, codec: Posit
     if (cached := cachehover.hover_at(result, line, col)) is not None:
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=cached[0]),
                            range=to_range(result.lines, cached[1], codec))
-    doc = getattr(result.analysis, "doc", None)
+    doc = result.analysis.doc if result.analysis is not None else None
     if doc is not None:
         for path in (("model",),):
             key = doc.key_spans.get(path)

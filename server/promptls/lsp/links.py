@@ -14,7 +14,7 @@ from .state import DocResult
 
 def attachment_refs(result: DocResult) -> list[tuple[str, DataPath]]:
     """(ref, data path of the string naming it) for every local attachment of the file."""
-    spec = getattr(result.analysis, "spec", None)
+    spec = result.analysis.spec if result.analysis is not None else None
     if spec is None:
         return []
     refs = [(a.ref, a.path) for a in spec.attachments]
@@ -31,9 +31,9 @@ def _allowed(target: Path, result: DocResult) -> bool:
 
 
 def document_links(result: DocResult, codec: PositionCodec, tooltips: bool = False) -> list[types.DocumentLink]:
-    doc = getattr(result.analysis, "doc", None)
-    if doc is None:
+    if result.analysis is None:
         return []
+    doc = result.analysis.doc
     out = []
     for ref, data_path in attachment_refs(result):
         span = doc.spans.get(data_path) or doc.spans.get(data_path[:-1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,7 @@ class Watch:
                 ls.index.add_prompt(uri, path)
                 ls.runs.schedule(uri, 0)
 
-    def files_changed(self, changes: list[types.FileEvent]) -> None:
+    def files_changed(self, changes: Sequence[types.FileEvent]) -> None:
         for change in changes:
             if (path := self.ls.path_of(change.uri)) is not None:
                 self.file_changed(path, change.type == types.FileChangeType.Deleted)
