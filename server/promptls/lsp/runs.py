@@ -101,7 +101,6 @@ class Runs:
                            report=estimated.report, config=config, state=state, analysis=estimated.analysis,
                            attachments=attachments, stamps=stamps, estimated=estimated, source=text)
         ls.publisher.store(result)
-        heap.settle()
         return result
 
     async def counter_for(self, config: Config) -> tuple[Counter | None, CountState]:
@@ -194,4 +193,6 @@ def _estimate(analysis: Analysis, config: Config, counters: Counters, counter: C
 
     estimated = estimate(analysis, config, counter if counter is not None else counters.cache)  # per endpoint
     attachments = WorkspaceIndex.attachment_paths(analysis)
-    return estimated, attachments, WorkspaceIndex.stamps([analysis.path, *attachments])
+    stamps = WorkspaceIndex.stamps([analysis.path, *attachments])
+    heap.settle()  # freezes what survived a full collection, if one ran (see heap.py)
+    return estimated, attachments, stamps
