@@ -22,7 +22,9 @@ EDITOR_FIELDS = [f for f in FIELDS if f.editor is not None]
 def test_package_json_contributes_every_editor_setting_with_the_tables_default_and_values() -> None:
     for f in EDITOR_FIELDS:
         prop = PROPS[f"promptls.{f.editor}"]
-        default = f.default if not isinstance(f.default, tuple) else {}
+        default = f.default
+        if isinstance(default, tuple):  # a table (budgets) or a list (compareModels), empty by default
+            default = [] if prop["type"] == "array" else {}
         assert prop["default"] == ("" if default is None and prop["type"] == "string" else default), f.editor
         if typing.get_origin(f.type) is typing.Literal:
             assert prop["enum"] == list(typing.get_args(f.type)), f.editor

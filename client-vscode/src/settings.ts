@@ -16,6 +16,7 @@ export const SERVER_SETTING_KEYS = [
   "budgets",
   "workspaceBudget",
   "hints",
+  "compareModels",
 ] as const;
 
 /** The parts of `WorkspaceConfiguration.inspect()` that hold values someone set on purpose. */
