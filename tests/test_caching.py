@@ -10,16 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from promptls import caching, catalog, compare
+from promptls import caching, catalog, compare, pipeline
 from promptls.config import Config, load_config
-from promptls.counting.api import make_counter, settings_from_env
+from promptls.counting.api import ApiCounter, make_counter, settings_from_env
 from promptls.counting.cache import FILE_NAME, CountCache
 from promptls.counting.estimate import estimate
 from promptls.engine import Analysis, analyze_file, analyze_text, estimate_counts
-from promptls.model import BreakpointReport, FileReport, Span
+from promptls.model import BreakpointReport, Counts, FileReport, Span
 from tests.fakeapi import FakeAnthropic
 
 FIXTURES = Path(__file__).parent / "data" / "caching"
+
+
+async def exact_counts(a: Analysis, counter: ApiCounter) -> Counts | None:
+    """Every part counted exactly, through the one pipeline."""
+    exact = await pipeline.count_exact(pipeline.estimate(a, Config(root=a.path.parent)), counter, 0)
+    return exact.counts if exact is not None else None
 
 
 def analyze(name: str, config: Config | None = None) -> Analysis:
@@ -288,14 +294,12 @@ async def test_exact_comparison_asks_count_tokens_once_per_model(fake_api: FakeA
 
 
 async def test_the_request_level_marker_reaches_count_tokens(fake_api: FakeAnthropic, tmp_path: Path) -> None:
-    from promptls.engine import exact_counts
-
     path = write(tmp_path, "model: claude-sonnet-4-6\ncache_control: {type: ephemeral}\nmessages:\n"
                            "  - role: user\n    content: Hello there\n")
     a = analyze_text(path.read_text(), path, Config(root=tmp_path))
     counter = make_counter(settings_from_env("api"), CountCache(tmp_path / FILE_NAME))
     try:
-        counts = await exact_counts(a, counter, 0)
+        counts = await exact_counts(a, counter)
     finally:
         await counter.aclose()
     assert counts is not None and counts.exact and counts.error is None
@@ -341,12 +345,12 @@ def test_files_without_breakpoints_stay_quiet(tmp_path: Path) -> None:
 
 
 async def test_with_exact_counts_the_prefix_is_exact(fake_api: FakeAnthropic, tmp_path: Path) -> None:
-    from promptls.engine import exact_counts, make_report
+    from promptls.engine import make_report
 
     a = analyze("too-short.prompt.yaml")
     counter = make_counter(settings_from_env("api"), CountCache(tmp_path / FILE_NAME))
     try:
-        counts = await exact_counts(a, counter, 0)
+        counts = await exact_counts(a, counter)
     finally:
         await counter.aclose()
     assert counts is not None and counts.exact
