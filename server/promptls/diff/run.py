@@ -48,7 +48,7 @@ def engine_runner(files: list[Path], config: Config) -> tuple[list[FileReport], 
     from ..cli import _run_engine  # the one orchestration `promptls count` and `check` use
 
     reports, api = _run_engine(files, config, parts=True)
-    return reports, str(api.get("state", "offline"))
+    return reports, str(api.state)
 
 
 def run_diff(paths: Sequence[Path], *, base_ref: str | None = None, root: Path | None = None,
