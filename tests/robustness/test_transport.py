@@ -26,7 +26,8 @@ class RawClient:
 
     def __init__(self, tmp_path: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "PROMPTLS_"))}
-        env.update({"PROMPTLS_CACHE_DIR": str(tmp_path / "cache"), "PROMPTLS_USER_CONFIG": str(tmp_path / "u.toml")})
+        env.update({"PROMPTLS_CACHE_DIR": str(tmp_path / "cache"), "PROMPTLS_USER_CONFIG": str(tmp_path / "u.toml"),
+                    "PROMPTLS_TEST_HOOKS": "1"})  # promptls/_stats
         self.proc = subprocess.Popen([sys.executable, "-m", "promptls", "serve"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()

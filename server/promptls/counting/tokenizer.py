@@ -128,7 +128,9 @@ def _document(family: str) -> tuple[bytes, dict[str, Any]]:
     from ctok.main import FAMILIES, _pieces_file
 
     data = files("ctok").joinpath("data", _pieces_file(family)).read_bytes()
-    return data, {**_native_module().read_meta(data), **dict(FAMILIES[family].meta)}
+    native = _native_module()
+    assert native is not None  # only called once the extension is known to be usable
+    return data, {**native.read_meta(data), **dict(FAMILIES[family].meta)}
 
 
 def _vocab(tokenizer: str) -> Any:
@@ -142,8 +144,10 @@ def _vocab(tokenizer: str) -> Any:
         if vocab is None:
             data, meta = _document(family)
             allcaps = meta["allcaps_min"]
-            vocab = _native_module().Vocab(data, -1 if allcaps is None else int(allcaps),
-                                           bool(meta.get("frame_bow", True)), bool(meta["fold_quotes"]))
+            native = _native_module()
+            assert native is not None
+            vocab = native.Vocab(data, -1 if allcaps is None else int(allcaps),
+                                 bool(meta.get("frame_bow", True)), bool(meta["fold_quotes"]))
             _frames[family] = int(meta["message_overhead"])
             _vocabs[family] = vocab
     return vocab

@@ -190,7 +190,7 @@ def serve_stdio(server: LanguageServer, stdin: BinaryIO | None = None, stdout: B
     assert isinstance(protocol, PromptProtocol)
     server._stop_event = stop = threading.Event()
     protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-    reader = stdin or sys.stdin.buffer
+    reader: Any = stdin or sys.stdin.buffer  # read1: a buffered reader (BinaryIO does not declare it)
 
     async def loop() -> int:
         framer = Framer()
