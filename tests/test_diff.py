@@ -279,3 +279,20 @@ def test_a_hostile_git_config_runs_nothing(tmp_path: Path) -> None:
     (f,) = json.loads(out.stdout)["files"]
     assert f["status"] == "modified" and f["delta"] > 0
     assert sorted(p.name for p in ran.iterdir()) == []
+
+
+def test_include_globs_decide_what_is_a_prompt_file_as_in_count(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "promptls.toml").write_text('include = ["agents/*.yaml"]\n')
+    (repo / "agents").mkdir()
+    (repo / "agents" / "bot.yaml").write_text("messages:\n  - role: user\n    content: hi\n")
+    (repo / "notes.yaml").write_text("not: a prompt\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "one")
+    (repo / "agents" / "bot.yaml").write_text("messages:\n  - role: user\n    content: hi, and a longer one\n")
+    (repo / "notes.yaml").write_text("still: not a prompt\n")
+    out = run("diff", "--base", "HEAD", "--format", "json", cwd=repo, cache=tmp_path / "cache")
+    assert out.returncode == 0, out.stderr
+    assert [(f["path"], f["status"]) for f in json.loads(out.stdout)["files"]] == [("agents/bot.yaml", "modified")]

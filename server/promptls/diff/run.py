@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from ..config import Config, find_root, load_config
 from ..model import FileReport, Finding
-from ..workspace import discover, is_prompt_file
+from ..workspace import DEFAULT_INCLUDE, discover, is_prompt_file, matches_include
 from . import git
 from .compare import ADDED, MODIFIED, REMOVED, RENAMED, FileDiff, Totals, compare, totals
 from .revision import Revision, attachment_refs, repo_relative
@@ -71,7 +71,7 @@ def run_diff(paths: Sequence[Path], *, base_ref: str | None = None, root: Path |
     scopes = [_scope(repo, p) for p in paths]
 
     def wanted(rel: str | None) -> bool:
-        if rel is None or not is_prompt_file(rel):
+        if rel is None or not _is_prompt(rel, root_rel, config.include):
             return False
         parts = PurePosixPath(rel).parts
         if any(part in config.exclude for part in parts[:-1]):
@@ -182,7 +182,7 @@ def _unchanged_prompts_reading(repo: Path, paths: list[Path], config: Config, pa
     if not others:
         return
     names = {PurePosixPath(p).name for p in others}
-    for path in discover(paths, config.exclude):
+    for path in discover(paths, config.exclude, config.include, config.root):
         rel = path.resolve().relative_to(repo).as_posix() if path.resolve().is_relative_to(repo) else None
         if rel is None or rel in seen or not wanted(rel):
             continue
@@ -193,6 +193,18 @@ def _unchanged_prompts_reading(repo: Path, paths: list[Path], config: Config, pa
         hit = others.intersection(t for t in targets if t)
         if hit:
             pairs.append(_Pair(MODIFIED, rel, rel, set(hit)))
+
+
+def _is_prompt(rel: str, root_rel: str, include: tuple[str, ...]) -> bool:
+    """A prompt file as `promptls count` sees one: the file-name suffixes, or the config's include globs
+    (relative to the project root)."""
+    if include == DEFAULT_INCLUDE:
+        return is_prompt_file(rel)
+    if root_rel:
+        if not rel.startswith(root_rel + "/"):
+            return False
+        rel = rel[len(root_rel) + 1:]
+    return matches_include(rel, include)
 
 
 def _read_text(path: Path) -> str | None:
