@@ -57,6 +57,7 @@ class Session:
         self.name = name
         self.published: list[tuple[str, int | None]] = []
         self.refreshes = 0
+        self.diagnostic_refreshes = 0
         self.status_changes: list[str] = []
         self.registrations: list[types.Registration] = []
         self.versions: dict[str, int] = {}
@@ -225,3 +226,11 @@ def _instrument(client: LanguageClient, session: Session) -> None:
         default(params)
 
     client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+
+    default_refresh = client.protocol.fm.features[types.WORKSPACE_DIAGNOSTIC_REFRESH]
+
+    def count_refresh(params: None) -> Any:
+        session.diagnostic_refreshes += 1
+        return default_refresh(params)
+
+    client.protocol.fm.features[types.WORKSPACE_DIAGNOSTIC_REFRESH] = count_refresh
