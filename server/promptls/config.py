@@ -18,8 +18,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, NewType, get_args, get_origin
 
-import cattrs
-
 from .model import HINT_LEVELS, MODES, Finding, HintLevel, Mode, Severity, Span
 
 CONFIG_FILE = "promptls.toml"
@@ -168,11 +166,21 @@ def _literal(value: Any, kind: Any) -> Any:
     raise _Invalid
 
 
-_converter = cattrs.Converter()
-for _type, _hook in ((PositiveInt, _int(1)), (NonNegativeInt, _int(0)), (Text, _text), (Texts, _texts),
-                     (GlobBudgets, _glob_budgets), (ModelOverrides, _model_overrides)):
-    _converter.register_structure_hook(_type, _hook)
-_converter.register_structure_hook_func(lambda t: get_origin(t) is Literal, _literal)
+_CONVERTER: list[Any] = []  # made on first use: importing cattrs costs ~150 ms of start-up
+
+
+def _converter() -> Any:
+    """The one cattrs converter, with a structure hook per declared type."""
+    if not _CONVERTER:
+        import cattrs
+
+        converter = cattrs.Converter()
+        for kind, hook in ((PositiveInt, _int(1)), (NonNegativeInt, _int(0)), (Text, _text), (Texts, _texts),
+                           (GlobBudgets, _glob_budgets), (ModelOverrides, _model_overrides)):
+            converter.register_structure_hook(kind, hook)
+        converter.register_structure_hook_func(lambda t: get_origin(t) is Literal, _literal)
+        _CONVERTER.append(converter)
+    return _CONVERTER[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +204,7 @@ class Field:
     def parse(self, value: Any, root: Path) -> Any:
         """The structured value; raises `_Invalid` for a value of the wrong shape."""
         try:
-            parsed = _converter.structure(value, self.type)
+            parsed = _converter().structure(value, self.type)
         except _Invalid:
             raise
         except Exception as exc:
