@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -34,11 +35,20 @@ def test_version_says_which_tokenizer_counts() -> None:
 def test_install_without_a_compiler_falls_back_to_pure_python(tmp_path: Path) -> None:
     """`pip install .` on a machine whose compiler fails (CC=false) still builds, and the installed
     package counts with ctok itself, saying why."""
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+    # A fresh checkout: this one holds the editable install's in-place .so and a build/ folder that
+    # setuptools would reuse.
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "server", src / "server",
+                    ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", "*.egg-info"))
+    wheels = tmp_path / "wheel"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(src)],
                            capture_output=True, text=True, timeout=600,
                            env={**os.environ, "CC": "false", "CXX": "false", "LDSHARED": "false"})
     assert build.returncode == 0, build.stderr[-2000:]
-    (wheel,) = tmp_path.glob("promptls-*.whl")
+    (wheel,) = wheels.glob("promptls-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "promptls/counting/tokenizer.py" in names and "promptls/prompt.schema.json" in names
     assert not [n for n in names if n.endswith((".so", ".pyd"))]
