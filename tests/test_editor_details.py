@@ -18,7 +18,8 @@ from promptls.engine import analyze_text, estimate_counts, make_report
 from promptls.lsp import codelens, hints, status, textsync
 from promptls.lsp.positions import split_lines
 from promptls.lsp.server import create_server
-from promptls.lsp.state import ESTIMATE, DocResult
+from promptls.lsp.state import DocResult
+from promptls.model import CountState
 
 CHAT = """\
 # A multi-turn chat with a tight budget: promptls warns that it is over, and says by how much.
@@ -36,7 +37,7 @@ def result_for(text: str, tmp_path: Path, config: Config | None = None) -> DocRe
     analysis = analyze_text(text, path, config)
     report = make_report(analysis, estimate_counts(analysis, config), config)
     return DocResult(uri=path.as_uri(), path=path, version=1, lines=split_lines(text), report=report,
-                     config=config, state=ESTIMATE, analysis=analysis)
+                     config=config, state=CountState.ESTIMATE, analysis=analysis)
 
 
 def all_hints(result: DocResult, level: str = "all") -> list[types.InlayHint]:
