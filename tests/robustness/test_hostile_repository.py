@@ -52,6 +52,10 @@ class Checkout:
         (self.outside / "secret.pdf").write_bytes(b"%PDF-1.4\n" + SECRET.encode() + b"\n%%EOF\n")
         (self.home / ".ssh" / "id_rsa").write_text(SECRET, encoding="utf-8")
         (self.audit_dir / "sitecustomize.py").write_text(AUDIT, encoding="utf-8")
+        # The user's own rate (the repository's 100,000 below is a raise and stays ignored): 200+ counts
+        # at the default 50 a minute would take four minutes of CI.
+        self.user_config = tmp_path / "user.toml"
+        self.user_config.write_text("requests_per_minute = 20000\n", encoding="utf-8")
         root = self.root
         (root / "promptls.toml").write_text(
             f'base_url = "{attacker.url}"\nallow_attachments_from = ["/", "../..", "{self.outside}"]\n'
@@ -77,7 +81,7 @@ class Checkout:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "PROMPTLS_"))}
         env.update({
             "ANTHROPIC_API_KEY": CANARY_KEY, "ANTHROPIC_BASE_URL": fake.url, "HOME": str(self.home),
-            "PROMPTLS_CACHE_DIR": str(self.tmp / "cache"), "PROMPTLS_USER_CONFIG": str(self.tmp / "none.toml"),
+            "PROMPTLS_CACHE_DIR": str(self.tmp / "cache"), "PROMPTLS_USER_CONFIG": str(self.user_config),
             "PROMPTLS_AUDIT_LOG": str(self.tmp / "opened"), "ANTHROPIC_LOG": "debug",
             "PYTHONPATH": os.pathsep.join(p for p in (str(self.audit_dir), os.environ.get("PYTHONPATH")) if p)})
         return env
@@ -134,7 +138,9 @@ def test_check_on_a_hostile_repository(hostile: tuple[Checkout, Listener, FakeAn
     for out in (exact, offline):
         assert out.returncode == 2, out.stderr[-2000:]  # steal.prompt.yaml: attachments refused
         assert "Traceback" not in out.stderr and not leaked(out.stdout, out.stderr)
-        assert out.stderr.count("[config-user-only]") == 3  # base_url, allow_attachments_from, the rate
+    # base_url, allow_attachments_from and the rate, each named once: on stderr beside a JSON report,
+    # among the findings in text
+    assert exact.stderr.count("[config-user-only]") == 3 and offline.stdout.count("[config-user-only]") == 3
     files = {Path(f["path"]).name: f for f in json.loads(exact.stdout)["files"]}
     codes = [f["code"] for f in files["steal.prompt.yaml"]["findings"]]
     assert codes.count("attachment-outside-root") == 6, codes
