@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import FileReport, Finding, PartReport, Severity
+from ..model import FileReport, Finding, Severity
+from ..render.table import file_order
 
 ADDED, REMOVED, MODIFIED, RENAMED = "added", "removed", "modified", "renamed"
 IGNORED_FINDINGS = frozenset({"api-error"})  # about this run's connection, not about the change
@@ -129,8 +130,8 @@ def compare(status: str, path: str, old_path: str | None, before: FileReport | N
 def _parts(before: FileReport | None, after: FileReport | None) -> list[PartDiff]:
     old = {p.id: p for p in before.parts} if before else {}
     new = {p.id: p for p in after.parts} if after else {}
-    order = [p.id for p in _file_order(after.parts if after else [])]
-    order += [p.id for p in _file_order(before.parts if before else []) if p.id not in new]
+    order = [p.id for p in file_order(after.parts if after else [])]
+    order += [p.id for p in file_order(before.parts if before else []) if p.id not in new]
     out = []
     for pid in order:
         b, a = old.get(pid), new.get(pid)
@@ -141,18 +142,6 @@ def _parts(before: FileReport | None, after: FileReport | None) -> list[PartDiff
     if before or after:
         out.append(PartDiff("overhead", "overhead", None, before.overhead if before else None,
                             after.overhead if after else None, all(r.exact for r in (before, after) if r)))
-    return out
-
-
-def _file_order(parts: list[PartReport]) -> list[PartReport]:
-    children: dict[str, list[PartReport]] = {}
-    for p in parts:
-        if p.parent is not None:
-            children.setdefault(p.parent, []).append(p)
-    out = []
-    for p in sorted((p for p in parts if p.parent is None), key=lambda p: p.span.start):
-        out.append(p)
-        out.extend(children.get(p.id, []))
     return out
 
 

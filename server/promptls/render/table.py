@@ -32,7 +32,7 @@ def file_table(r: FileReport, display_path: str, min_severity: Severity = Severi
         cache_w = max([len(m) for m in marks.values()] + [5]) if marks else 0
         out.append(f"  {'line':>5}  {'part':<{width}}  {'tokens':>12}  {'share':>6}"
                    + (f"  {'cache':<{cache_w}}" if marks else ""))
-        for p in _file_order(r.parts):
+        for p in file_order(r.parts):
             detail = f"  {p.detail}" if p.detail else ""
             share = f"{p.tokens / total:6.1%}" if p.parent is None else ""
             cache = f"  {marks.get(p.id, ''):<{cache_w}}" if marks else ""
@@ -58,7 +58,7 @@ def file_table(r: FileReport, display_path: str, min_severity: Severity = Severi
     return "\n".join(out)
 
 
-def _file_order(parts: list[PartReport]) -> list[PartReport]:
+def file_order(parts: list[PartReport]) -> list[PartReport]:
     """Top-level parts in the order they appear in the file, each followed by its children."""
     children: dict[str, list[PartReport]] = {}
     for p in parts:
