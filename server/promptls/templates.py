@@ -105,7 +105,7 @@ class _Locator:
     """Finds where a placeholder is written inside a node's source range."""
 
     def __init__(self, doc: PromptDocument) -> None:
-        from .document import LineIndex
+        from .lineindex import LineIndex
 
         self.doc = doc
         self.lines = LineIndex(doc.text[1:] if doc.text.startswith("\ufeff") else doc.text)
