@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from promptls import attachments
+from promptls import attachcache
 from promptls.attachments import clear_cache, load_attachment, measure_bytes
 from promptls.model import Attachment, Severity, Span
 
@@ -505,11 +505,11 @@ def test_clear_cache_forces_a_reread(root: Path, opened: list[str]) -> None:
 
 
 def test_cache_is_bounded(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(attachments, "CACHE_MAX_ENTRIES", 3)
+    monkeypatch.setattr(attachcache, "CACHE_MAX_ENTRIES", 3)
     for i in range(6):
         (root / "prompts" / f"{i}.txt").write_text(str(i), encoding="utf-8")
         load(f"{i}.txt", root)
-    assert len(attachments._cache) == 3
+    assert len(attachcache._cache) == 3
 
 
 def test_caller_cannot_corrupt_the_cache(root: Path) -> None:
