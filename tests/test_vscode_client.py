@@ -79,12 +79,47 @@ E2E = pytest.mark.skipif(os.environ.get("PROMPTLS_VSCODE_E2E") != "1",
                          reason="set PROMPTLS_VSCODE_E2E=1 (needs setup.sh)")
 
 
-def run_e2e(tmp_path: Path, *flags: str) -> dict:
+VENV_PY = REPO / ".venv" / "bin" / "python"
+
+
+def _npm(*args: str) -> None:
+    run = subprocess.run(["npm", "run", "--silent", *args], cwd=CLIENT, capture_output=True, text=True,
+                         timeout=600, check=False, env={**os.environ, "PYTHON": str(VENV_PY)})
+    assert run.returncode == 0, f"npm run {' '.join(args)}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The universal and the linux-x64 .vsix and the managed environment's wheelhouse, built once for
+    every scenario (each build is what run.sh would do per scenario: about 90 s of CI saved)."""
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed")
+    out = tmp_path_factory.mktemp("vscode-build")
+    if not (CLIENT / "node_modules").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=CLIENT, check=True,
+                       timeout=600)
+    _npm("package")
+    universal = max(CLIENT.glob("promptls-0*.vsix"), key=lambda p: p.stat().st_mtime)
+    _npm("package:target", "--", "linux-x64")
+    paths = {"universal": out / universal.name, "platform": out / "promptls-linux-x64.vsix",
+             "wheels": out / "wheels"}
+    shutil.copy2(universal, paths["universal"])
+    shutil.copy2(CLIENT / "promptls-linux-x64.vsix", paths["platform"])
+    wheelhouse = REPO / "tests" / "editors" / "wheelhouse.sh"
+    run = subprocess.run([str(wheelhouse), str(VENV_PY), str(paths["wheels"])], capture_output=True,
+                         text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return paths
+
+
+def run_e2e(tmp_path: Path, built: dict[str, Path], *flags: str) -> dict:
+    scenario = flags[flags.index("--scenario") + 1] if "--scenario" in flags else "setting"
+    prebuilt = ["--vsix", str(built["universal" if scenario == "setting" else "platform"])]
+    if scenario == "managed":
+        prebuilt += ["--wheels", str(built["wheels"])]
     shot = tmp_path / "vscode.png"
     run = subprocess.run(
-        [str(REPO / "tests" / "editors" / "vscode" / "run.sh"), "--screenshot", str(shot), *flags],
+        [str(REPO / "tests" / "editors" / "vscode" / "run.sh"), "--screenshot", str(shot), *prebuilt, *flags],
         capture_output=True,
         text=True,
         timeout=600,
@@ -111,11 +146,11 @@ def run_e2e(tmp_path: Path, *flags: str) -> dict:
     ids=["server-path-setting", "managed-env-first-open", "managed-env-restricted-mode-offline"],
 )
 def test_real_vscode_shows_token_hints_budget_diagnostic_and_status(
-    tmp_path: Path, flags: list[str], source: str, state: str | None
+    tmp_path: Path, built: dict[str, Path], flags: list[str], source: str, state: str | None
 ) -> None:
     """managed: no promptls on the extension host's PATH and no interpreter setting; the platform .vsix
     makes its environment with the bundled uv from a local wheelhouse (offline) on first open."""
-    data = run_e2e(tmp_path, *flags)
+    data = run_e2e(tmp_path, built, *flags)
     assert "tok" in data["renderedHint"]
     assert data["budgetDiagnostic"]
     assert data["server"]["source"] == source
@@ -131,10 +166,12 @@ def test_real_vscode_shows_token_hints_budget_diagnostic_and_status(
 @pytest.mark.editor
 @pytest.mark.slow
 @E2E
-def test_real_vscode_not_found_names_every_candidate_and_fixes_in_one_click(tmp_path: Path) -> None:
+def test_real_vscode_not_found_names_every_candidate_and_fixes_in_one_click(
+    tmp_path: Path, built: dict[str, Path]
+) -> None:
     """Nothing installable, only a Python 3.11 on PATH: the toast names each candidate and why (run.sh
     and drive.cjs also click Open Settings -> Remote tab, and the status bar item -> the same message)."""
-    data = run_e2e(tmp_path, "--scenario", "not-found")
+    data = run_e2e(tmp_path, built, "--scenario", "not-found")
     failure = data["failure"]
     assert "`promptls` on PATH: not found on PATH=" in failure
     assert "it is Python 3.11" in failure and "needs 3.12+" in failure

@@ -5,7 +5,9 @@
 # appear (in the DOM and through VS Code's API), then saves a screenshot. Before that it checks with
 # Red Hat's yaml-language-server that the extension's yamlValidation schema wins over SchemaStore's.
 #
-# Usage: run.sh [--vsix FILE] [--workspace DIR] [--file NAME] [--screenshot FILE] [--no-setup] [--untrusted]
+# Usage: run.sh [--vsix FILE] [--wheels DIR] [--workspace DIR] [--file NAME] [--screenshot FILE] [--no-setup] [--untrusted]
+#   --vsix FILE  install this .vsix instead of building one (the platform .vsix for managed / not-found)
+#   --wheels DIR the wheelhouse for the managed scenario, already built by tests/editors/wheelhouse.sh
 #   --untrusted  open the workspace in Restricted Mode and assert that counts are offline estimates
 #   --scenario managed    no promptls.server.path, no promptls on PATH, no interpreter setting: the
 #                platform .vsix (uv bundled) must make its managed environment, offline, from a wheelhouse
@@ -27,6 +29,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
 CACHE="${PROMPTLS_EDITORS_CACHE:-$REPO/.cache/editors}"
 VSIX=""
+WHEELS=""
 WORKSPACE_SRC="$REPO/examples"
 FILE="${PROMPTLS_E2E_FILE:-}"
 SHOT="${PROMPTLS_E2E_SCREENSHOT:-$REPO/docs/screenshots/vscode.png}"
@@ -42,6 +45,7 @@ log() { printf '[run %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 while (($#)); do
   case "$1" in
     --vsix) VSIX="$2"; shift 2 ;;
+    --wheels) WHEELS="$2"; shift 2 ;;
     --workspace) WORKSPACE_SRC="$2"; shift 2 ;;
     --file) FILE="$2"; shift 2 ;;
     --screenshot) SHOT="$2"; shift 2 ;;
@@ -49,7 +53,7 @@ while (($#)); do
     --untrusted) UNTRUSTED=1; shift ;;
     --scenario) SCENARIO="$2"; shift 2 ;;
     --api-key) SET_KEY="sk-ant-e2e-$RANDOM$RANDOM-not-a-real-key"; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -107,8 +111,13 @@ if [[ "$SCENARIO" != setting ]]; then
     BASE_PY="$("$VENV_PY" -c 'import sys; print(sys._base_executable)')"
     ln -s "$BASE_PY" "$WORK/pybin/python3.12"
     CLEAN_PATH="$CLEAN_PATH:$WORK/pybin"
-    log "building the wheelhouse (promptls from this checkout and its dependencies)"
-    "$HERE/../wheelhouse.sh" "$VENV_PY" "$WORK/wheels" >/dev/null || die "building the wheelhouse failed"
+    if [[ -n "$WHEELS" ]]; then
+      [[ -n "$(ls "$WHEELS"/promptls-*.whl 2>/dev/null)" ]] || die "no promptls wheel in $WHEELS"
+      cp "$WHEELS"/*.whl "$WORK/wheels/"
+    else
+      log "building the wheelhouse (promptls from this checkout and its dependencies)"
+      "$HERE/../wheelhouse.sh" "$VENV_PY" "$WORK/wheels" >/dev/null || die "building the wheelhouse failed"
+    fi
   fi
   IFS=: read -ra dirs <<<"$CLEAN_PATH:$N24"
   for d in "${dirs[@]}"; do
