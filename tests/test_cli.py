@@ -206,7 +206,7 @@ def test_check_with_api_asks_one_total_per_file(fake_api, tmp_path: Path) -> Non
 
 
 def test_parallel_estimates_equal_serial_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptls import cli
+    from promptls import cli, offline_pool
     from promptls.config import load_config
     from promptls.render.jsonreport import file_json
     from promptls.workspace import discover
@@ -214,7 +214,7 @@ def test_parallel_estimates_equal_serial_ones(monkeypatch: pytest.MonkeyPatch) -
     config, _ = load_config(EXAMPLES)
     files = list(discover([EXAMPLES]))
     serial = [file_json(r) for r in cli._offline_reports(files, config, None)]
-    monkeypatch.setattr(cli, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(offline_pool, "PARALLEL_MIN_FILES", 2)
     parallel = [file_json(r) for r in cli._offline_reports(files, config, None)]
     assert parallel == serial and len(serial) == len(files)
 

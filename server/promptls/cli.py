@@ -221,51 +221,30 @@ def _run_engine(files: list[Path], config: Config, parts: bool) -> tuple[list[Fi
         flush_store()
 
 
-PARALLEL_MIN_FILES = 200  # below this, starting workers (each loads ctok, ~0.7 s) costs more than it saves
-
-
 def _offline_report(path: Path, config: Config, cache: CountCache | None) -> FileReport:
-    """One file's report from the estimator alone (used in-process and by pool workers)."""
+    """One file's report from the estimator alone (in-process)."""
     from .pipeline import offline_report
 
     return offline_report(path, config, cache)
 
 
-def _offline_chunk(paths: list[Path], config: Config) -> list[FileReport]:
-    """Pool worker: its own caches (SQLite connections do not cross processes)."""
-    from .counting.estimate import flush_store, use_store
-    from .counting.textcache import open_default
-
-    use_store(open_default())
-    cache = _open_cache(config)
-    try:
-        return [_offline_report(p, config, cache) for p in paths]
-    finally:
-        flush_store()
-
-
 def _offline_reports(files: list[Path], config: Config, cache: CountCache | None) -> list[FileReport]:
-    """Estimates for every file; large runs use one process per core (ctok is pure Python)."""
+    """Estimates for every file; large runs use one process per core (offline_pool.py)."""
+    from . import offline_pool
+
     progress = _Progress(len(files))
-    workers = min(os.cpu_count() or 1, 8)
     try:
-        if len(files) < PARALLEL_MIN_FILES or workers < 2:
+        if not offline_pool.pays(len(files)):
             out = []
             for path in files:
                 out.append(_offline_report(path, config, cache))
                 progress.step()
             return out
-        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
 
-        from .safepath import spawn_context
-
-        size = max(1, len(files) // (workers * 8))
-        chunks = [files[i:i + size] for i in range(0, len(files), size)]
         results: list[FileReport] = []
-        # spawn, not fork: forking a process that has threads (an editor plugin, a test runner) can deadlock;
-        # safe-path workers: `python -c` would otherwise import from the checkout the CLI runs in
-        with ProcessPoolExecutor(workers, mp_context=spawn_context()) as pool:
-            for chunk_reports in pool.map(_offline_chunk, chunks, [config] * len(chunks)):
+        with offline_pool.OfflinePool() as pool:
+            for chunk_reports in pool.map(partial(offline_pool.offline_report, config=config), files):
                 results.extend(chunk_reports)
                 for _ in chunk_reports:
                     progress.step()

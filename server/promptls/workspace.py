@@ -100,9 +100,11 @@ class AttachmentIndex:
         self._by_prompt: dict[Path, set[Path]] = {}
         self._by_attachment: dict[Path, set[Path]] = {}
 
-    def update(self, prompt: Path, attachments: Iterable[Path]) -> None:
-        prompt = prompt.resolve()
-        new = {a.resolve() for a in attachments}
+    def update(self, prompt: Path, attachments: Iterable[Path], resolved: bool = False) -> None:
+        """`resolved`: the caller passes resolved paths (`Path.resolve` is most of a call's cost)."""
+        if not resolved:
+            prompt, attachments = prompt.resolve(), [a.resolve() for a in attachments]
+        new = set(attachments)
         for old in self._by_prompt.get(prompt, set()) - new:
             users = self._by_attachment.get(old)
             if users:

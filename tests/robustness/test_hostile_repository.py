@@ -7,18 +7,20 @@ root is opened, and no module of the checkout runs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
-from promptls.cli import PARALLEL_MIN_FILES
+from promptls.offline_pool import PARALLEL_MIN_FILES, pays
 from tests.fakeapi import CANARY_KEY, FakeAnthropic
 from tests.lsp.conftest import Session, capabilities, wait_until
 from tests.robustness._attacker import Listener
@@ -119,6 +121,16 @@ def hostile(tmp_path: Path) -> Iterator[tuple[Checkout, Listener, FakeAnthropic]
         fake.stop()
 
 
+async def wait_until_stats(session: Session, predicate: Callable[[dict[str, Any]], bool], what: str,
+                           timeout: float = 120) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate(await session.stats()):
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}") from None
+
+
 def leaked(*texts: str | bytes) -> bool:
     blob = b"".join(t.encode() if isinstance(t, str) else t for t in texts)
     return CANARY_KEY.encode() in blob or b"CANARY-do-not-leak" in blob or SECRET.encode() in blob
@@ -153,7 +165,8 @@ async def test_server_on_a_hostile_repository(hostile: tuple[Checkout, Listener,
     root = checkout.root
     err_log = checkout.tmp / "server-stderr.log"
     command = ["sh", "-c", f'cd "{root}" && exec "{sys.executable}" -m promptls serve 2> "{err_log}"']
-    client = await ClientServerConfig(server_command=command, server_env=checkout.env(fake)).start()
+    env = {**checkout.env(fake), "PROMPTLS_TEST_HOOKS": "1"}  # promptls/_stats: the index ran in workers
+    client = await ClientServerConfig(server_command=command, server_env=env).start()
     try:
         session = Session(client, root, "neovim")
         await client.initialize_session(types.InitializeParams(
@@ -170,6 +183,9 @@ async def test_server_on_a_hostile_repository(hostile: tuple[Checkout, Listener,
         status = await session.status(innocent)
         assert status is not None
         hints = await session.hints(steal)
+        await wait_until_stats(session, lambda s: s["indexed"] == PARALLEL_MIN_FILES + 6, "the workspace index")
+        stats = await session.stats()
+        assert stats["indexed_in_workers"] >= (PARALLEL_MIN_FILES + 4 if pays(PARALLEL_MIN_FILES) else 0)
         await client.shutdown_session()
     finally:
         if client._server is not None and client._server.returncode is None:

@@ -4,12 +4,14 @@ is ever imported, by the CLI, its worker pool or the server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -17,8 +19,8 @@ from pytest_lsp import ClientServerConfig
 
 from promptls import engine
 from promptls.attachments import clear_cache
-from promptls.cli import PARALLEL_MIN_FILES
 from promptls.config import load_config
+from promptls.offline_pool import PARALLEL_MIN_FILES, pays
 from tests.fakeapi import FakeAnthropic
 from tests.lsp.conftest import Session, StartSession, api_env, capabilities, wait_until
 from tests.robustness._attacker import Listener
@@ -203,11 +205,14 @@ def test_check_workers_import_nothing_from_the_checkout(tmp_path: Path, launcher
     assert f"in {n} files" in out.stdout
 
 
-async def test_server_imports_nothing_from_the_checkout(tmp_path: Path) -> None:
-    """`python -m promptls serve` started in the checkout, as VS Code starts it."""
-    root, marks = shadowing_checkout(tmp_path, 3)
+@pytest.mark.parametrize("files", [3, PARALLEL_MIN_FILES + 10])
+async def test_server_imports_nothing_from_the_checkout(tmp_path: Path, files: int) -> None:
+    """`python -m promptls serve` started in the checkout, as VS Code starts it; with enough files, the
+    workspace index runs in worker processes (offline_pool.py), which import nothing from it either."""
+    root, marks = shadowing_checkout(tmp_path, files)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "PROMPTLS_"))}
-    env.update({"PROMPTLS_CACHE_DIR": str(tmp_path / "cache"), "PROMPTLS_USER_CONFIG": str(tmp_path / "none.toml")})
+    env.update({"PROMPTLS_CACHE_DIR": str(tmp_path / "cache"), "PROMPTLS_USER_CONFIG": str(tmp_path / "none.toml"),
+                "PROMPTLS_TEST_HOOKS": "1"})  # promptls/_stats
     command = ["sh", "-c", f'cd "{root}" && exec "{sys.executable}" -m promptls serve']
     client = await ClientServerConfig(server_command=command, server_env=env).start()
     try:
@@ -218,6 +223,16 @@ async def test_server_imports_nothing_from_the_checkout(tmp_path: Path) -> None:
         uri = session.open("p000.prompt.yaml")
         await wait_until(lambda: uri in client.diagnostics, timeout=20, what="diagnostics for p000")
         assert await session.hints(uri)
+        stats: dict[str, Any] = {}
+
+        async def indexed() -> bool:
+            stats.update(await session.stats())
+            return stats["indexed"] == files
+
+        async with asyncio.timeout(120):
+            while not await indexed():
+                await asyncio.sleep(0.05)
+        assert stats["indexed_in_workers"] >= (files - 1 if pays(files - 1) else 0)
         await client.shutdown_session()
     finally:
         if client._server is not None and client._server.returncode is None:

@@ -22,6 +22,7 @@ class Stats:
     exact: int = 0
     published: int = 0
     indexed: int = 0
+    indexed_in_workers: int = 0  # of those, estimated by the worker processes (offline_pool.py)
 
 
 def enabled() -> bool:

@@ -7,14 +7,17 @@ polling costs one `stat` per tracked file and reads nothing.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..model import FileReport
 from ..workspace import AttachmentIndex, discover
 from .state import DocResult, Stamp
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..engine import Analysis
 
 
@@ -40,6 +43,7 @@ class WorkspaceIndex:
         self._uri_of: dict[Path, str] = {}
         self._attachments = AttachmentIndex()
         self._stamps: dict[Path, Stamp] = {}
+        self._resolved: dict[Path, Path] = {}  # prompt path -> resolved (taken once, at discovery)
 
     @staticmethod
     def discover(folders: list[Path], exclude: Iterable[str]) -> list[Found]:
@@ -52,20 +56,22 @@ class WorkspaceIndex:
 
     def add_prompt(self, uri: str, path: Path, found: Found | None = None) -> None:
         self.prompts[uri] = path
-        self._uri_of[found.resolved if found else path.resolve()] = uri
+        resolved = self._resolved[path] = found.resolved if found else path.resolve()
+        self._uri_of[resolved] = uri
         self._stamps.setdefault(path, found.stamp if found else stamp(path))
 
     def track(self, result: DocResult) -> None:
-        """Remember the attachments of the latest analysis and the stat taken when it read them."""
+        """Remember the attachments of the latest analysis and the stat taken when it read them
+        (`attachment_paths` gives them resolved)."""
         if self.prompts.get(result.uri) != result.path:
             self.add_prompt(result.uri, result.path)
-        self._attachments.update(result.path, result.attachments)
+        self._attachments.update(self._resolved[result.path], result.attachments, resolved=True)
         self._stamps.update(result.stamps)
 
     def untrack(self, uri: str) -> None:
         path = self.prompts.pop(uri, None)
         if path is not None:
-            self._uri_of.pop(path.resolve(), None)
+            self._uri_of.pop(self._resolved.pop(path, None) or path.resolve(), None)
             self._attachments.remove(path)
             self._stamps.pop(path, None)
 
@@ -110,3 +116,33 @@ class WorkspaceIndex:
             out.update(p.attachment.resolved for p in analysis.request.parts
                        if p.attachment is not None and p.attachment.resolved is not None)
         return frozenset(out)
+
+
+class Offline(NamedTuple):
+    """What a worker process sends back for one file of the cold index: what a closed file's result
+    keeps (`DocResult.closed`), small enough to pickle by the thousand."""
+
+    report: FileReport
+    first_line: str
+    attachments: frozenset[Path]
+    stamps: dict[Path, Stamp]
+    countable: bool
+
+
+_FIRST_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def estimate_offline(job: tuple[Path, Config, str | None]) -> Offline:
+    """In a worker (offline_pool.py): one file read from disk and estimated, as `Runs.estimate` does
+    for a file that is not open; corrections are those of the endpoint named (None: none)."""
+    from ..offline_pool import worker_cache
+    from ..pipeline import analyze, estimate
+
+    path, config, endpoint = job
+    analysis = analyze(path, config)
+    if isinstance(analysis, FileReport):
+        return Offline(analysis, "", frozenset(), {}, False)
+    estimated = estimate(analysis, config, worker_cache(endpoint) if endpoint is not None else None)
+    attachments = WorkspaceIndex.attachment_paths(analysis)
+    return Offline(estimated.report, _FIRST_BREAK.split(estimated.text, maxsplit=1)[0], attachments,
+                   WorkspaceIndex.stamps([path, *attachments]), estimated.countable)
