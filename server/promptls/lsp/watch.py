@@ -128,12 +128,13 @@ class Watch:
                     try:
                         results = future.result()
                     except Exception:
-                        log.exception("a worker of the workspace index failed; estimating its files here")
+                        if not failed:  # a broken pool fails every chunk: one report
+                            log.exception("a worker of the workspace index failed; estimating its files here")
                         failed.update(path for path, _, _ in chunk)
                         continue
                     for (path, config, _), offline in zip(chunk, results, strict=True):
                         uri = uris[path]
-                        if not ls.is_open(uri) and ls.docs.result(uri) is before[uri]:
+                        if uri in ls.index.prompts and not ls.is_open(uri) and ls.docs.result(uri) is before[uri]:
                             self._store(uri, path, config, offline, per_config[id(config)][1:], estimated)
                     step(len(chunk))
         finally:
