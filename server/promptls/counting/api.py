@@ -6,8 +6,7 @@ estimate it was given, with `Counts.error` saying why. We own retrying (the SDK'
 429 pauses the limiter for the server's retry-after, 5xx/529/timeouts/dropped connections back off
 exponentially, 401/403 switch the counter off for the session, and 400/413 are reported on the
 part whose request failed. The API key is kept out of every message we produce, and out of every log
-record any library makes (`install_log_scrubbing`: with ANTHROPIC_LOG=debug the SDK logs response
-headers, which an endpoint may have filled with the key).
+record any library makes (`scrub.install_log_scrubbing`, which every counter with a key calls).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import asyncio
 import logging
 import math
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from .attribution import Body, attribute, plan_request
 from .cache import MAX_TOKENS, CountCache, request_key
 from .endpoint import endpoint_id, resolve_base_url
 from .ratelimit import RateLimiter
+from .scrub import KEY_PATTERN, install_log_scrubbing
 
 log = logging.getLogger(__name__)
 
@@ -38,47 +37,6 @@ DEFAULT_RPM = 50
 DEFAULT_RETRY_AFTER_S = 10.0
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
-_KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}")
-
-
-_SECRETS: set[str] = set()
-_scrubbing = False
-
-
-def _scrub(text: str) -> str:
-    for secret in _SECRETS:
-        text = text.replace(secret, "[redacted]")
-    return _KEY_PATTERN.sub("[redacted]", text)
-
-
-def install_log_scrubbing(key: str | None) -> None:
-    """Redact `key` (and anything shaped like a key) from every log record made from now on, whichever
-    logger makes it: the SDK's and httpx's loggers are not ours to filter one by one, and handlers come
-    and go, so the record factory does it once, when a record is created."""
-    global _scrubbing
-    if key:
-        _SECRETS.add(key)
-    if _scrubbing:
-        return
-    _scrubbing = True
-    make = logging.getLogRecordFactory()
-
-    def scrubbed(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = make(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: logging reports it later, as it always does
-            return record
-        clean = _scrub(message)
-        if clean != message:
-            record.msg, record.args = clean, ()
-        if record.exc_info:
-            record.exc_text = _scrub(logging.Formatter().formatException(record.exc_info))
-        if record.stack_info:
-            record.stack_info = _scrub(record.stack_info)
-        return record
-
-    logging.setLogRecordFactory(scrubbed)
 
 
 class _ModelInfo(Protocol):
@@ -179,7 +137,7 @@ class ApiCounter:
         key = self.settings.api_key
         if key:
             text = text.replace(key, "[redacted]")
-        return _KEY_PATTERN.sub("[redacted]", text)
+        return KEY_PATTERN.sub("[redacted]", text)
 
     def correction(self, model: str) -> float:
         """The estimator's correction for `model` as learned from this endpoint."""
