@@ -23,15 +23,20 @@ import {
 } from "./launcher";
 import { ensureManagedEnv } from "./managedEnv";
 import { RECOUNT_WORKSPACE_COMMAND, STATUS_CHANGED_NOTIFICATION, type StatusChangedParams } from "./protocol";
+import { configuresPromptls, DOCUMENT_SELECTOR, hasPromptName, START_GLOB } from "./selector";
 import { explicitSettings, SECTION } from "./settings";
 import { PromptStatusBar, SHOW_BREAKDOWN_COMMAND, SHOW_FAILURE_COMMAND } from "./statusBar";
 
-const PROMPT_GLOB = "**/*.prompt.{yaml,yml}";
-/** Prompt files keep the `yaml` language id: a new id would detach yaml-language-server and our schema. */
-export const DOCUMENT_SELECTOR = [{ scheme: "file", language: "yaml", pattern: PROMPT_GLOB }];
+export { DOCUMENT_SELECTOR } from "./selector";
 
-function isPromptFile(doc: vscode.TextDocument): boolean {
+/** A YAML file on disk: sent to the server, which decides from the root's `include` whether it is a prompt file. */
+function isYamlFile(doc: vscode.TextDocument): boolean {
   return vscode.languages.match(DOCUMENT_SELECTOR, doc) > 0;
+}
+
+/** A YAML file with a GitHub Models prompt name (known to be a prompt file before the server answers). */
+function isPromptFile(doc: vscode.TextDocument): boolean {
+  return isYamlFile(doc) && hasPromptName(doc.uri.fsPath);
 }
 
 /** The Python extension's active interpreter, if that extension is installed and answers. */
@@ -67,7 +72,7 @@ const SHOW_OUTPUT = "Show Output";
 
 class PromptlsExtension implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel("promptls", { log: true });
-  readonly statusBar = new PromptStatusBar(isPromptFile);
+  readonly statusBar = new PromptStatusBar(isYamlFile);
   private client: LanguageClient | undefined;
   private queue: Promise<void> = Promise.resolve();
   private restartPending = false;
@@ -325,13 +330,27 @@ class PromptlsExtension implements vscode.Disposable {
 
 let extension: PromptlsExtension | undefined;
 
-/** Starts the server only when a prompt file is open or the workspace holds one (any YAML activates us). */
+/** Starts the server only when a prompt file is open or the workspace may hold one: a prompt-named
+ * file, a promptls.toml or a pyproject.toml with `[tool.promptls]` (their `include` may name any YAML). */
 async function workspaceHasPrompts(): Promise<boolean> {
   if (vscode.workspace.textDocuments.some(isPromptFile)) {
     return true;
   }
-  const found = await vscode.workspace.findFiles(PROMPT_GLOB, "**/node_modules/**", 1);
-  return found.length > 0;
+  const found = await vscode.workspace.findFiles(START_GLOB, "**/node_modules/**", 1);
+  if (found.length > 0) {
+    return true;
+  }
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    try {
+      const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, "pyproject.toml"));
+      if (configuresPromptls(new TextDecoder().decode(bytes))) {
+        return true;
+      }
+    } catch {
+      // no pyproject.toml in this folder
+    }
+  }
+  return false;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {

@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 
 import { FILE_STATUS_REQUEST, type FileStatus, type FileStatusParams } from "./protocol";
+import { showsStatus } from "./selector";
 import { breakdownRows, statusLevel, statusText, statusTooltip } from "./status";
 
 export const SHOW_BREAKDOWN_COMMAND = "promptls.showBreakdown";
@@ -18,7 +19,9 @@ export class PromptStatusBar implements vscode.Disposable {
   /** Called after every refresh with what is shown (the e2e report uses it). */
   onDidUpdate: ((status: FileStatus | null, text: string) => void) | undefined;
 
-  constructor(private readonly isPromptFile: (doc: vscode.TextDocument) => boolean) {
+  /** `isCandidate`: a document the server is sent (any YAML file); which of them show an item is
+   * `showsStatus`'s call, on the server's answer. */
+  constructor(private readonly isCandidate: (doc: vscode.TextDocument) => boolean) {
     this.item.name = "promptls tokens";
     this.item.command = SHOW_BREAKDOWN_COMMAND;
   }
@@ -41,21 +44,26 @@ export class PromptStatusBar implements vscode.Disposable {
   /** Re-asks the server for the active editor; ignores answers that arrive after a newer request. */
   async refresh(uri?: string): Promise<void> {
     const editor = vscode.window.activeTextEditor;
-    if (editor === undefined || !this.isPromptFile(editor.document)) {
+    if (editor === undefined || !this.isCandidate(editor.document)) {
       this.item.hide();
       return;
     }
+    const fsPath = editor.document.uri.fsPath;
     const active = editor.document.uri.toString();
     if (uri !== undefined && uri !== active) {
       return;
     }
     const client = this.client;
-    if (this.failure !== undefined) {
+    if (this.failure !== undefined && showsStatus(fsPath, false)) {
       this.show(null, "$(error) promptls", `${this.failure}\n\nClick for the fix.`, SHOW_FAILURE_COMMAND);
       return;
     }
     if (client === undefined || !client.isRunning()) {
-      this.show(null, "$(sync~spin) promptls", "The promptls server is starting.");
+      if (showsStatus(fsPath, false)) {
+        this.show(null, "$(sync~spin) promptls", "The promptls server is starting.");
+      } else {
+        this.item.hide();
+      }
       return;
     }
     const generation = ++this.generation;
@@ -67,6 +75,11 @@ export class PromptStatusBar implements vscode.Disposable {
       status = null;
     }
     if (generation !== this.generation) {
+      return;
+    }
+    if (!showsStatus(fsPath, status !== null)) {
+      this.current = null;
+      this.item.hide(); // a YAML file the root's include does not match: not ours
       return;
     }
     this.show(status, statusText(status), statusTooltip(status));
