@@ -114,7 +114,7 @@ def test_diagnostics_carry_code_severity_and_utf16_range(tmp_path: Path) -> None
 
 def test_code_lens_and_status_show_the_total(tmp_path: Path) -> None:
     result = prepared(tmp_path)
-    (lens,) = codelens.code_lenses(result.uri, result)
+    (lens,) = codelens.code_lenses(result.uri, True)
     assert lens.command is not None and lens.command.arguments == [result.uri]
     assert lens.command.title == codelens.TITLE  # no number: editors cache lenses (the Σ hint has it)
     st = status.file_status(result)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from .state import DocResult
-
 TITLE = "Recount tokens"
 
 
-def code_lenses(uri: str, result: DocResult | None) -> list[types.CodeLens]:
-    if not uri.endswith((".prompt.yaml", ".prompt.yml")):
+def code_lenses(uri: str, prompt: bool) -> list[types.CodeLens]:
+    """`prompt`: the file matches its root's `include` (`PromptServer.is_prompt`); other YAML gets none."""
+    if not prompt:
         return []
     return [types.CodeLens(range=types.Range(start=types.Position(line=0, character=0),
                                              end=types.Position(line=0, character=0)),

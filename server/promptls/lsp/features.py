@@ -11,7 +11,6 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..workspace import is_prompt_file
 from . import codelens, completion, hover, links, status, testhooks, textsync
 from .diagnostics import PULL, choose_mode
 from .hints import inlay_hints
@@ -70,6 +69,8 @@ def register(server: PromptServer) -> None:
     @feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PromptServer, params: types.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
+        if not ls.is_prompt(uri):
+            return  # a YAML file the root's include does not name: not ours
         if (path := ls.path_of(uri)) is not None:
             ls.index.add_prompt(uri, path)
         ls.runs.schedule(uri, 0)
@@ -113,7 +114,7 @@ def register(server: PromptServer) -> None:
     def on_completion(ls: PromptServer, params: types.CompletionParams) -> types.CompletionList | None:
         uri = params.text_document.uri
         path, lines = ls.path_of(uri), ls.current_lines(uri)
-        if path is None or lines is None:
+        if path is None or lines is None or not ls.is_prompt(uri):
             return None
         config = ls.settings.config_for(path)
         return completion.complete(lines, params.position, ls.workspace.position_codec, path, config)
@@ -127,13 +128,13 @@ def register(server: PromptServer) -> None:
 
     @feature(types.TEXT_DOCUMENT_CODE_LENS)
     def on_code_lens(ls: PromptServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-        return codelens.code_lenses(params.text_document.uri, ls.docs.result(params.text_document.uri))
+        return codelens.code_lenses(params.text_document.uri, ls.is_prompt(params.text_document.uri))
 
     @command(RECOUNT)
     async def recount(ls: PromptServer, *args: Any) -> None:
         uri = uri_param(list(args)) if args else ""
         await ls.watch.check_disk()
-        for target in [uri] if uri else [u for u in ls.workspace.text_documents if is_prompt_file(u)]:
+        for target in [uri] if uri else [u for u in ls.workspace.text_documents if ls.is_prompt(u)]:
             ls.runs.schedule(target, 0)
 
     @command(RECOUNT_WORKSPACE)

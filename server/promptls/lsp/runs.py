@@ -16,7 +16,6 @@ from lsprotocol import types
 
 from ..config import Config
 from ..model import CountState, FileReport
-from ..workspace import is_prompt_file
 from . import heap
 from .counter import Counter, Counters
 from .positions import split_lines
@@ -44,7 +43,7 @@ class Runs:
         self._limits_asked = False
 
     def schedule(self, uri: str, delay_s: float | None = None) -> None:
-        if not is_prompt_file(uri):
+        if not self.ls.is_prompt(uri):
             return  # other YAML files the editor attached us to are none of our business
         if delay_s is None:
             path = self.ls.path_of(uri)
@@ -55,7 +54,7 @@ class Runs:
         """Every open prompt file again, then the workspace index (settings or windows changed)."""
         self.ls.settings.invalidate()
         for uri in list(self.ls.workspace.text_documents):
-            if is_prompt_file(uri):
+            if self.ls.is_prompt(uri):
                 self.schedule(uri, 0)
         self.ls.scheduler.spawn(self.ls.watch.index_workspace(), "promptls:index")
 

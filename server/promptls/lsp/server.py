@@ -19,7 +19,9 @@ from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
+from ..config import Config
 from ..model import Mode
+from ..workspace import is_prompt_file
 from . import heap, textsync
 from .configdiags import ConfigDiagnostics
 from .counter import Counters
@@ -55,6 +57,7 @@ class PromptServer(LanguageServer):
         self.runs = Runs(self)
         self.publisher = Publisher(self)
         self.watch = Watch(self)
+        self._prompt_files: dict[str, tuple[Config, bool]] = {}  # uri -> (config it was decided on, prompt?)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log internal errors to stderr instead of popping them up in the editor."""
@@ -108,6 +111,19 @@ class PromptServer(LanguageServer):
     def path_of(self, uri: str) -> Path | None:
         fs = uris.to_fs_path(uri)
         return Path(fs) if fs else None
+
+    def is_prompt(self, uri: str) -> bool:
+        """Whether `uri` is a prompt file: it matches its root's `include` globs (default the GitHub
+        Models patterns). Other YAML files the editor sends get nothing from us. Cached per URI
+        until the root's config is read again."""
+        path = self.path_of(uri)
+        if path is None:
+            return False
+        config = self.settings.config_for(path)
+        cached = self._prompt_files.get(uri)
+        if cached is None or cached[0] is not config:
+            cached = self._prompt_files[uri] = (config, is_prompt_file(path, config.include, config.root))
+        return cached[1]
 
     def current_lines(self, uri: str) -> list[str] | None:
         result = self.docs.result(uri)

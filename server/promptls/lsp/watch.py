@@ -20,7 +20,6 @@ from pygls import uris
 from .. import offline_pool
 from ..config import Config
 from ..model import CountState
-from ..workspace import is_prompt_file
 from .runs import PRIORITY_BACKGROUND
 from .settings import CONFIG_FILES
 from .state import DocResult
@@ -50,8 +49,10 @@ class Watch:
         folders = ls.folders()
         if not folders:
             return
-        exclude = (await ls.runner.call(ls.settings.config_for, folders[0] / "x")).exclude
-        found = await ls.runner.call(ls.index.discover, folders, exclude)
+        found = await ls.runner.call(ls.index.discover, folders, ls.settings.config_for)
+        for uri in list(ls.index.prompts):  # `include` changed: files it no longer names are not ours
+            if not ls.is_prompt(uri):
+                ls.publisher.forget(uri)
         self._index_runs += 1  # a config change can start an index while one runs: one token each
         token = f"promptls/index/{self._index_runs}"
         progress = ls.supports_work_done_progress() and bool(found)
@@ -163,7 +164,7 @@ class Watch:
         for uri in ls.index.users_of(path):
             ls.runs.schedule(uri, 0)
         uri = uri_of(path)
-        if is_prompt_file(uri) and not ls.is_open(uri):
+        if not ls.is_open(uri) and ls.is_prompt(uri):
             if deleted or not path.exists():
                 ls.publisher.forget(uri)
             else:

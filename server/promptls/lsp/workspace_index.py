@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -46,9 +46,18 @@ class WorkspaceIndex:
         self._resolved: dict[Path, Path] = {}  # prompt path -> resolved (taken once, at discovery)
 
     @staticmethod
-    def discover(folders: list[Path], exclude: Iterable[str]) -> list[Found]:
-        """Every prompt file under `folders` (engine thread)."""
-        return [Found(p, p.resolve(), stamp(p)) for p in discover(folders, exclude)]
+    def discover(folders: list[Path], config_for: Callable[[Path], Config]) -> list[Found]:
+        """Every prompt file under `folders`, each once: those matching the `include` globs of the
+        folder's root, outside its `exclude` (engine thread)."""
+        out: list[Found] = []
+        seen: set[Path] = set()
+        for folder in folders:
+            config = config_for(folder / "x")
+            for p in discover([folder], config.exclude, config.include, config.root):
+                if (resolved := p.resolve()) not in seen:
+                    seen.add(resolved)
+                    out.append(Found(p, resolved, stamp(p)))
+        return out
 
     @staticmethod
     def stamps(paths: Iterable[Path]) -> dict[Path, Stamp]:
