@@ -11,7 +11,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields, replace
 from enum import Enum
@@ -286,6 +285,8 @@ def _load_repository(root: Path, base: Config) -> tuple[Config, list[Finding]]:
         file = root / name
         if not file.is_file():
             continue
+        import tomllib  # only when there is a file to read (~4 ms of every start-up otherwise)
+
         try:
             raw = tomllib.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:

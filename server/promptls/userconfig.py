@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,8 @@ def read_user_config() -> tuple[dict[str, Any], Path, list[Finding]]:
         return {}, path, []
     except (OSError, UnicodeDecodeError) as exc:
         return {}, path, [_finding(path, f"cannot read {path}: {exc.__class__.__name__}", Span.at(0))]
+    import tomllib  # only when the file exists: most runs have none, and tomllib costs ~4 ms of start-up
+
     try:
         return tomllib.loads(text), path, []
     except tomllib.TOMLDecodeError as exc:
