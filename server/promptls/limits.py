@@ -18,7 +18,6 @@ import binascii
 import io
 import math
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -118,47 +117,42 @@ def request_limit_findings(request: CountRequest, info: Any, file_span: Span) ->
 
 
 def _scan(request: CountRequest) -> tuple[list[_Image], list[_Pdf], int]:
-    """Images and PDFs in request order, and the estimated size of the request body in bytes."""
+    """Images and PDFs in request order, and the estimated size of the request body in bytes.
+
+    Every JSON node is visited once, in document order, with the innermost part that holds it.
+    Strings count their UTF-8 length plus quotes (escaping is ignored); containers count their
+    brackets, separators and keys. Good to a few percent, and without serialising megabytes of
+    base64 on every keystroke. An explicit stack, not nested generators: this runs on every edit,
+    and a generator per node cost ~15 % of the engine's work on a 200-message file.
+    """
     owners = {id(p.fragment): p for p in request.parts if isinstance(p.fragment, dict)}
     images: list[_Image] = []
     pdfs: list[_Pdf] = []
     size = 0
-    for node, owner, length in _walk(request.body, None, owners):
-        size += length
-        if not isinstance(node, dict):
-            continue
-        kind = node.get("type")
-        att = owner.attachment if owner is not None and owner.fragment is node else None
-        if kind == "image":
-            if att is not None and att.kind == "image":
-                images.append(_Image(owner, att.width, att.height))
-            else:
-                images.append(_Image(owner, *_raw_image_size(node.get("source"))))
-        elif kind == "document" and att is not None and att.kind == "pdf" and att.pages:
-            pdfs.append(_Pdf(owner, att.pages))
+    stack: list[tuple[Any, Part | None]] = [(request.body, None)]
+    while stack:
+        node, owner = stack.pop()
+        if isinstance(node, str):
+            size += 2 + (len(node) if node.isascii() else len(node.encode("utf-8", "replace")))
+        elif isinstance(node, dict):
+            owner = owners.get(id(node), owner)
+            size += 2 + sum(len(str(k)) + 4 for k in node)
+            kind = node.get("type")
+            att = owner.attachment if owner is not None and owner.fragment is node else None
+            if kind == "image":
+                if att is not None and att.kind == "image":
+                    images.append(_Image(owner, att.width, att.height))
+                else:
+                    images.append(_Image(owner, *_raw_image_size(node.get("source"))))
+            elif kind == "document" and att is not None and att.kind == "pdf" and att.pages:
+                pdfs.append(_Pdf(owner, att.pages))
+            stack.extend([(value, owner) for value in reversed(node.values())])
+        elif isinstance(node, list):
+            size += 2 + len(node)
+            stack.extend([(value, owner) for value in reversed(node)])
+        else:
+            size += len(str(node))
     return images, pdfs, size
-
-
-def _walk(node: Any, owner: Part | None, owners: dict[int, Part]) -> Iterator[tuple[Any, Part | None, int]]:
-    """Every JSON node with the innermost part that holds it and its own share of the JSON size.
-
-    Strings count their UTF-8 length plus quotes (escaping is ignored); containers count their
-    brackets, separators and keys. Good to a few percent, and without serialising megabytes of
-    base64 on every keystroke.
-    """
-    owner = owners.get(id(node), owner)
-    if isinstance(node, dict):
-        yield node, owner, 2 + sum(len(str(k)) + 4 for k in node)
-        for value in node.values():
-            yield from _walk(value, owner, owners)
-    elif isinstance(node, list):
-        yield node, owner, 2 + len(node)
-        for value in node:
-            yield from _walk(value, owner, owners)
-    elif isinstance(node, str):
-        yield node, owner, 2 + (len(node) if node.isascii() else len(node.encode("utf-8", "replace")))
-    else:
-        yield node, owner, len(str(node))
 
 
 def _raw_image_size(source: Any) -> tuple[int | None, int | None]:
