@@ -74,3 +74,19 @@ def test_version_imports_no_engine(tmp_path: Path) -> None:
     assert report["code"] == 0 and out.stdout.startswith("promptls ")
     loaded = {name.split(".")[0] for name in report["modules"]} | set(report["modules"])
     assert not loaded & {*NEVER_WITHOUT_A_KEY, "yaml", "promptls.engine", "promptls.model"}
+
+
+def test_version_names_ctok_without_importlib_metadata(tmp_path: Path) -> None:
+    """`promptls --version` and every cold count ask which ctok is installed: the answer is the one
+    `importlib.metadata` gives, without importing it (~75 ms of every start)."""
+    probe = ("import json, sys\n"
+             "from promptls.counting.tokenizer import _ctok_version\n"
+             "found = _ctok_version()\n"
+             "loaded = 'importlib.metadata' in sys.modules\n"
+             "from importlib.metadata import version\n"
+             "print(json.dumps([found, version('ctok'), loaded]))\n")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120, check=True)
+    found, expected, loaded = json.loads(out.stdout)
+    assert found == expected
+    assert not loaded

@@ -26,14 +26,35 @@ _state: dict[str, Any] = {}
 
 
 def _ctok_version() -> str:
+    """ctok's installed version, from its `.dist-info` folder name beside the package (the wheel spec's
+    `{name}-{version}.dist-info`): `importlib.metadata` costs ~75 ms of imports on every start that
+    counts or prints `--version`. Any other layout asks `importlib.metadata`."""
     if "ctok" not in _state:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            _state["ctok"] = version("ctok")
-        except PackageNotFoundError:
-            _state["ctok"] = "?"
+        _state["ctok"] = _dist_info_version("ctok") or _metadata_version("ctok")
     return _state["ctok"]
+
+
+def _dist_info_version(name: str) -> str | None:
+    from importlib.util import find_spec
+
+    spec = find_spec(name)
+    if spec is None or not spec.origin:
+        return None
+    site = os.path.dirname(os.path.dirname(spec.origin))
+    try:
+        found = [e for e in os.listdir(site) if e.lower().startswith(f"{name}-") and e.endswith(".dist-info")]
+    except OSError:
+        return None
+    return found[0][len(name) + 1:-len(".dist-info")] if len(found) == 1 else None
+
+
+def _metadata_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
 
 
 def _native_module() -> Any | None:
