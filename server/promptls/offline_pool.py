@@ -44,12 +44,20 @@ def split[T](items: Sequence[T], workers: int) -> list[list[T]]:
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def _run_chunk[T, R](fn: Callable[[T], R], items: list[T]) -> list[R]:
-    """In a worker: `fn` over one chunk, with the persistent text memo flushed before returning."""
-    from .counting.estimate import flush_store, use_store
-    from .counting.textcache import open_default
+_store_open = False
 
-    use_store(open_default())
+
+def _run_chunk[T, R](fn: Callable[[T], R], items: list[T]) -> list[R]:
+    """In a worker: `fn` over one chunk, with the persistent text memo (opened once per worker)
+    flushed before returning."""
+    global _store_open
+    from .counting.estimate import flush_store, use_store
+
+    if not _store_open:
+        from .counting.textcache import open_default
+
+        use_store(open_default())
+        _store_open = True
     try:
         return [fn(item) for item in items]
     finally:
