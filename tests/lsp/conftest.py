@@ -8,6 +8,7 @@ one. `Session` wraps the client with the waits and views the tests need.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import sys
@@ -202,6 +203,23 @@ async def lsp_session(client_name: str, tmp_path: Path) -> AsyncIterator[StartSe
         except (TimeoutError, RuntimeError):
             if client._server is not None and client._server.returncode is None:
                 client._server.kill()
+
+
+@contextlib.asynccontextmanager
+async def neovim_server(command: list[str], env: dict[str, str], root: Path, *, folder: str = "ws",
+                        **init: Any) -> AsyncIterator[tuple[LanguageClient, Session]]:
+    """`promptls serve` started by `command` (a shell line that redirects stderr, or starts it inside a
+    checkout), initialised with Neovim's capabilities on `root`; killed on the way out."""
+    client = await ClientServerConfig(server_command=command, server_env=env).start()
+    try:
+        session = Session(client, root, "neovim")
+        await client.initialize_session(types.InitializeParams(
+            capabilities=capabilities("neovim"), root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=folder)], **init))
+        yield client, session
+    finally:
+        if client._server is not None and client._server.returncode is None:
+            client._server.kill()
 
 
 def _instrument(client: LanguageClient, session: Session) -> None:

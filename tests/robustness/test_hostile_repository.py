@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig
 
 from promptls.offline_pool import PARALLEL_MIN_FILES, pays
 from tests.fakeapi import CANARY_KEY, FakeAnthropic
-from tests.lsp.conftest import Session, capabilities, wait_until
+from tests.lsp.conftest import Session, neovim_server, wait_until
 from tests.robustness._attacker import Listener
 from tests.robustness.test_trust import SHADOWS
 
@@ -166,12 +164,8 @@ async def test_server_on_a_hostile_repository(hostile: tuple[Checkout, Listener,
     err_log = checkout.tmp / "server-stderr.log"
     command = ["sh", "-c", f'cd "{root}" && exec "{sys.executable}" -m promptls serve 2> "{err_log}"']
     env = {**checkout.env(fake), "PROMPTLS_TEST_HOOKS": "1"}  # promptls/_stats: the index ran in workers
-    client = await ClientServerConfig(server_command=command, server_env=env).start()
-    try:
-        session = Session(client, root, "neovim")
-        await client.initialize_session(types.InitializeParams(
-            capabilities=capabilities("neovim"), root_uri=root.as_uri(), initialization_options={"trusted": True},
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="checkout")]))
+    async with neovim_server(command, env, root, folder="checkout",
+                             initialization_options={"trusted": True}) as (client, session):
         steal = session.open("steal.prompt.yaml")
         await wait_until(lambda: session.codes(steal).count("attachment-outside-root") == 6, timeout=60,
                          what="the six outside attachments refused")
@@ -187,9 +181,6 @@ async def test_server_on_a_hostile_repository(hostile: tuple[Checkout, Listener,
         stats = await session.stats()
         assert stats["indexed_in_workers"] >= (PARALLEL_MIN_FILES + 4 if pays(PARALLEL_MIN_FILES) else 0)
         await client.shutdown_session()
-    finally:
-        if client._server is not None and client._server.returncode is None:
-            client._server.kill()
     assert attacker.connections == 0 and not attacker.received
     diagnostics = json.dumps([d.message for d in session.diagnostics(steal)] + [h[2] for h in hints])
     assert not leaked(diagnostics, err_log.read_bytes(), json.dumps(fake.bodies))

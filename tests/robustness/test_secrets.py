@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig
 
 from tests.fakeapi import CANARY_KEY, FakeAnthropic, Fault
-from tests.lsp.conftest import Session, capabilities, wait_until
+from tests.lsp.conftest import neovim_server, wait_until
 
 FRAGMENT = "CANARY-do-not-leak"  # any piece of the key, not only the whole of it
 ECHO = f"invalid x-api-key {CANARY_KEY}"
@@ -107,28 +106,22 @@ async def test_server_trace_logs_and_cache_never_hold_the_key(tmp_path: Path) ->
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "PROMPTLS_"))},
            "ANTHROPIC_API_KEY": CANARY_KEY, "ANTHROPIC_BASE_URL": fake.url, "PROMPTLS_CACHE_DIR": str(cache),
            "PROMPTLS_LOG_LEVEL": "DEBUG", "ANTHROPIC_LOG": "debug", "PYTHONUNBUFFERED": "1"}
-    client = await ClientServerConfig(server_command=["sh", "-c", tee], server_env=env).start()
     try:
-        session = Session(client, root, "neovim")
-        await client.initialize_session(types.InitializeParams(
-            capabilities=capabilities("neovim"), root_uri=root.as_uri(), trace=types.TraceValue.Verbose,
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
-        client.protocol.notify(types.SET_TRACE, types.SetTraceParams(value=types.TraceValue.Verbose))
-        uri = session.open("a.prompt.yaml")
-        for step, name in enumerate(("400-echo", "429", "500", "drop", "ok", "529", "malformed", "ok", "401-echo")):
-            fake.script(FAULTS[name] or Fault())
-            requests = fake.requests
-            session.change(uri, PROMPT.replace("briefly", f"briefly ({step})"))
-            # the edit, or the server's own retry after the back-off, meets the fault
-            await wait_until(lambda r=requests: fake.requests > r, what=f"a request met by {name}")
-            await client.text_document_hover_async(types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=1)))
-            await session.status(uri)
-        await asyncio.wait_for(client.shutdown_session(), 10)
+        async with neovim_server(["sh", "-c", tee], env, root, trace=types.TraceValue.Verbose) as (client, session):
+            client.protocol.notify(types.SET_TRACE, types.SetTraceParams(value=types.TraceValue.Verbose))
+            uri = session.open("a.prompt.yaml")
+            for step, name in enumerate(("400-echo", "429", "500", "drop", "ok", "529", "malformed", "ok", "401-echo")):
+                fake.script(FAULTS[name] or Fault())
+                requests = fake.requests
+                session.change(uri, PROMPT.replace("briefly", f"briefly ({step})"))
+                # the edit, or the server's own retry after the back-off, meets the fault
+                await wait_until(lambda r=requests: fake.requests > r, what=f"a request met by {name}")
+                await client.text_document_hover_async(types.HoverParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=1, character=1)))
+                await session.status(uri)
+            await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
         fake.stop()
-        if client._server is not None and client._server.returncode is None:
-            client._server.kill()
     out = (logs / "out.jsonrpc").read_bytes()
     err = (logs / "stderr.log").read_bytes()
     assert b"publishDiagnostics" in out and b"api-error" in out  # the faults did reach the editor
@@ -170,21 +163,15 @@ async def test_server_library_debug_logs_are_scrubbed(tmp_path: Path) -> None:
            "ANTHROPIC_API_KEY": CANARY_KEY, "ANTHROPIC_BASE_URL": fake.url, "PROMPTLS_CACHE_DIR": str(tmp_path / "c"),
            "ANTHROPIC_LOG": "debug", "PYTHONUNBUFFERED": "1"}
     command = ["sh", "-c", f'exec "{sys.executable}" -m promptls serve 2> "{err_log}"']
-    client = await ClientServerConfig(server_command=command, server_env=env).start()
     try:
-        session = Session(client, root, "neovim")
-        await client.initialize_session(types.InitializeParams(
-            capabilities=capabilities("neovim"), root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
-        uri = session.open("a.prompt.yaml")
-        async with asyncio.timeout(30):  # (no statusChanged handler on this bare client: poll)
-            while ((await session.status(uri)) or {}).get("state") != "exact":
-                await asyncio.sleep(0.1)
-        await asyncio.wait_for(client.shutdown_session(), 10)
+        async with neovim_server(command, env, root) as (client, session):
+            uri = session.open("a.prompt.yaml")
+            async with asyncio.timeout(30):  # (no statusChanged handler on this bare client: poll)
+                while ((await session.status(uri)) or {}).get("state") != "exact":
+                    await asyncio.sleep(0.1)
+            await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
         fake.stop()
-        if client._server is not None and client._server.returncode is None:
-            client._server.kill()
     err = err_log.read_bytes()
     assert b"HTTP Response" in err and b"x-echo" in err
     assert not leaks(err), leaks(err)

@@ -14,15 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig
 
 from promptls import engine
 from promptls.attachments import clear_cache
 from promptls.config import load_config
 from promptls.offline_pool import PARALLEL_MIN_FILES, pays
 from tests.fakeapi import FakeAnthropic
-from tests.lsp.conftest import Session, StartSession, api_env, capabilities, wait_until
+from tests.lsp.conftest import StartSession, api_env, neovim_server, wait_until
 from tests.robustness._attacker import Listener
 
 PROMPT = ("model: claude-sonnet-4-6\nmessages:\n  - role: user\n    content: Summarise the notes.\n"
@@ -214,12 +212,7 @@ async def test_server_imports_nothing_from_the_checkout(tmp_path: Path, files: i
     env.update({"PROMPTLS_CACHE_DIR": str(tmp_path / "cache"), "PROMPTLS_USER_CONFIG": str(tmp_path / "none.toml"),
                 "PROMPTLS_TEST_HOOKS": "1"})  # promptls/_stats
     command = ["sh", "-c", f'cd "{root}" && exec "{sys.executable}" -m promptls serve']
-    client = await ClientServerConfig(server_command=command, server_env=env).start()
-    try:
-        session = Session(client, root, "neovim")
-        await client.initialize_session(types.InitializeParams(
-            capabilities=capabilities("neovim"), root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="checkout")]))
+    async with neovim_server(command, env, root, folder="checkout") as (client, session):
         uri = session.open("p000.prompt.yaml")
         await wait_until(lambda: uri in client.diagnostics, timeout=20, what="diagnostics for p000")
         assert await session.hints(uri)
@@ -234,9 +227,6 @@ async def test_server_imports_nothing_from_the_checkout(tmp_path: Path, files: i
                 await asyncio.sleep(0.05)
         assert stats["indexed_in_workers"] >= (files - 1 if pays(files - 1) else 0)
         await client.shutdown_session()
-    finally:
-        if client._server is not None and client._server.returncode is None:
-            client._server.kill()
     assert sorted(p.name for p in marks.iterdir()) == []
 
 
