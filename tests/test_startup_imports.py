@@ -90,3 +90,20 @@ def test_version_names_ctok_without_importlib_metadata(tmp_path: Path) -> None:
     found, expected, loaded = json.loads(out.stdout)
     assert found == expected
     assert not loaded
+
+
+def test_the_language_server_starts_without_the_engine_or_the_hover_helpers(tmp_path: Path) -> None:
+    """Everything the server imports before it answers `initialize` is cold-start time in the editor;
+    the engine, YAML, the tokenizer and the hover's helpers (the `HEAD` comparison, caching lines)
+    are imported by the warm-up thread instead, while the client is still starting up."""
+    probe = ("import json, sys\n"
+             "from promptls.lsp.server import create_server\n"
+             "create_server()\n"
+             "print(json.dumps(sorted(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120, check=True)
+    loaded = set(json.loads(out.stdout))
+    assert "pygls" in loaded  # the probe did start a server
+    deferred = {"promptls.engine", "promptls.pipeline", "promptls.diff.head", "promptls.diff.run",
+                "promptls.lsp.cachehover", "promptls.catalog", "yaml", "ctok", "tempfile", "sqlite3"}
+    assert not loaded & deferred, sorted(loaded & deferred)

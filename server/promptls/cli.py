@@ -57,7 +57,6 @@ def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.command == "serve":
-            _started()
             return _serve(args)
         if args.command == "schema":
             return _schema(args)
@@ -82,8 +81,9 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .lsp.server import run
+    from .lsp.server import run  # lsprotocol builds ~1,000 classes: no collection can find garbage there
 
+    _started()
     tcp = None
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

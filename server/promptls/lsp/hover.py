@@ -1,14 +1,16 @@
-"""Hover: a part's share of the file and of the window and its cost; on `model`, the model's facts."""
+"""Hover: a part's share of the file and of the window and its cost; on `model`, the model's facts.
+
+The hover's heavier helpers (the comparison with `HEAD`, the caching lines, the model table) are
+imported on first use, not at server start: the warm-up thread imports them (`runner._prewarm`).
+"""
 
 from __future__ import annotations
 
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from ..diff.head import hover_lines as vs_head
 from ..model import PartReport, Span
 from ..render.numbers import usd as cost_label
-from . import cachehover
 from .positions import to_code_points, to_range
 from .state import DocResult
 
@@ -49,6 +51,8 @@ def part_markdown(result: DocResult, part: PartReport) -> str:
 
 def model_markdown(result: DocResult) -> str | None:
     from .. import catalog
+    from ..diff.head import hover_lines as vs_head
+    from . import cachehover
 
     report = result.report
     info = catalog.resolve(report.model, result.config.models) if report.model else None
@@ -81,6 +85,8 @@ def model_markdown(result: DocResult) -> str | None:
 
 
 def hover(result: DocResult, lines: list[str], pos: types.Position, codec: PositionCodec) -> types.Hover | None:
+    from . import cachehover
+
     line, col = to_code_points(lines, pos, codec)
     if (cached := cachehover.hover_at(result, line, col)) is not None:
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=cached[0]),

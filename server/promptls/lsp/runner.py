@@ -77,6 +77,8 @@ def _prewarm(with_api: bool) -> None:
 
         use_store(open_default())  # text seen in an earlier session is not tokenized again
         warm_up()
+        from ..diff import head  # noqa: F401  (the hover's helpers: its first answer imports nothing)
+        from . import cachehover  # noqa: F401
         config = Config(root=Path.cwd())
         estimate_counts(analyze_text("messages: [{role: user, content: hi}]\n", Path("warm.prompt.yaml"), config),
                         config)
