@@ -173,9 +173,10 @@ async def test_server_on_a_hostile_repository(hostile: tuple[Checkout, Listener,
         await wait_until(lambda: session.codes(config).count("config-user-only") == 3, timeout=60,
                          what="the ignored settings shown on promptls.toml")
         innocent = session.open("p000.prompt.yaml")
-        await wait_until(lambda: fake.requests > 0, timeout=60, what="a count from the user's endpoint")
-        status = await session.status(innocent)
-        assert status is not None
+        await wait_until(lambda: fake.requests > 0, timeout=60, what="a request to the user's endpoint")
+        async with asyncio.timeout(60):  # the Models API call may come first: wait for the file's own count
+            while (status := await session.status(innocent)) is None or status["state"] != "exact":
+                await asyncio.sleep(0.05)
         hints = await session.hints(steal)
         await wait_until_stats(session, lambda s: s["indexed"] == PARALLEL_MIN_FILES + 6, "the workspace index")
         stats = await session.stats()

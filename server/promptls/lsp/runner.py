@@ -3,17 +3,26 @@
 The event loop owns LSP I/O, the document store, publication and the API counter (async I/O).
 Everything that parses, reads or stats files, tokenizes, walks every report, touches SQLite or runs
 the garbage collector is a `Runner.call`: it runs in the one engine thread, one call at a time
-(never on the loop, never on pygls' own pool, which also reads stdin). Start-up work (engine import,
-tokenizer, text memo) runs in a warm-up thread of its own, so the first file's parse does not queue
-behind it; only estimates wait for it (`wait_warm`).
+(never on the loop, never on pygls' own pool, which also reads stdin). Calls are taken by priority,
+then in order: the open documents' runs (`EDITING`) go before the workspace index and the disk
+checks (`BACKGROUND`), so a keystroke never queues behind a file nobody is looking at. While an
+open document's run is in flight (`foreground()`), no background call starts at all: the loop's
+steps between the run's engine calls (and its publication) would otherwise wait for the GIL behind
+a file nobody is looking at, up to the interpreter's 5 ms switch interval per hand-off. Start-up
+work (engine import, tokenizer, text memo) runs in a warm-up thread of its own, so the first file's
+parse does not queue behind it; only estimates wait for it (`wait_warm`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,17 +32,94 @@ from . import heap
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+EDITING = 0  # a run of an open document, and what its answer waits for
+BACKGROUND = 2  # the workspace index, files read from disk, polling, heap settling
+
+_Job = tuple[int, int, Callable[..., Any], tuple[Any, ...], "Future[Any]"]
+
+
+class EngineThread:
+    """One worker thread taking jobs by (priority, arrival); while anything holds it (`hold`), only
+    `EDITING` jobs. A job whose caller was cancelled before it started (a superseded keystroke's run)
+    is skipped."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: list[_Job] = []
+        self._ready = threading.Condition()
+        self._order = itertools.count()
+        self._closed = False
+        self._holds = 0
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, priority: int, fn: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the engine thread is shut down")
+            heapq.heappush(self._jobs, (priority, next(self._order), fn, args, future))
+            self._ready.notify()
+        return future
+
+    def hold(self) -> None:
+        with self._ready:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._ready:
+            self._holds -= 1
+            self._ready.notify()
+
+    def _runnable(self) -> bool:
+        return bool(self._jobs) and (self._holds == 0 or self._jobs[0][0] <= EDITING)
+
+    def shutdown(self) -> None:
+        """Cancel what has not started; the running job finishes on its own (the thread is a daemon)."""
+        with self._ready:
+            self._closed = True
+            jobs, self._jobs = self._jobs, []
+            self._ready.notify()
+        for job in jobs:
+            job[4].cancel()
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._closed and not self._runnable():
+                    self._ready.wait()
+                if self._closed:
+                    return
+                _, _, fn, args, future = heapq.heappop(self._jobs)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+            del fn, args, future  # nothing of a finished job stays alive while the thread waits
+
 
 class Runner:
     def __init__(self) -> None:
-        self._engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptls-engine")
+        self._engine = EngineThread("promptls-engine")
         self._warm = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptls-warmup")
         self._warmed: Future[None] | None = None
         self._imported: set[bool] = set()
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in the engine thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._engine, fn, *args)
+    async def call(self, fn: Callable[..., T], *args: Any, priority: int = EDITING) -> T:
+        """`fn(*args)` in the engine thread, after every queued call of a more urgent `priority`."""
+        return await asyncio.wrap_future(self._engine.submit(priority, fn, *args))
+
+    @contextlib.contextmanager
+    def foreground(self) -> Iterator[None]:
+        """Around an open document's run, up to its publication: no background call starts meanwhile."""
+        self._engine.hold()
+        try:
+            yield
+        finally:
+            self._engine.release()
 
     def warm_up(self, with_api: bool) -> None:
         self._warmed = self._warm.submit(_prewarm, with_api)
@@ -52,10 +138,10 @@ class Runner:
 
     async def settle_heap(self) -> None:
         """A full collection and a freeze, between runs (after start-up, an index, a full pass)."""
-        await self.call(heap.settle, True)
+        await self.call(heap.settle, True, priority=BACKGROUND)
 
     def shutdown(self) -> None:
-        self._engine.shutdown(wait=False, cancel_futures=True)
+        self._engine.shutdown()
         self._warm.shutdown(wait=False, cancel_futures=True)
 
 

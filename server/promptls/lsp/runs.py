@@ -19,6 +19,7 @@ from ..model import CountState, FileReport
 from . import heap
 from .counter import Counter, Counters
 from .positions import split_lines
+from .runner import BACKGROUND, EDITING
 from .state import DocResult, Stamp
 from .workspace_index import WorkspaceIndex
 
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PRIORITY_EDITING = 0
-PRIORITY_BACKGROUND = 2
+PRIORITY_EDITING = EDITING  # the API limiter and the engine thread take the same priorities
+PRIORITY_BACKGROUND = BACKGROUND
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 60.0
 
@@ -67,19 +68,23 @@ class Runs:
             await self.exact(result, priority)
 
     async def estimate(self, uri: str) -> DocResult | None:
-        ls = self.ls
-        path = ls.path_of(uri)
+        """The offline result of `uri` (its open buffer, else the file on disk), stored and published."""
+        path = self.ls.path_of(uri)
         if path is None:
             return None
-        version: int | None = None
-        text: str | None = None
-        if ls.is_open(uri):
-            doc = ls.workspace.get_text_document(uri)
-            text, version = doc.source, doc.version
+        if not self.ls.is_open(uri):
+            return await self._estimate(uri, path, None, None)
+        doc = self.ls.workspace.get_text_document(uri)
+        with self.ls.runner.foreground():
+            return await self._estimate(uri, path, doc.source, doc.version)
+
+    async def _estimate(self, uri: str, path: Path, text: str | None, version: int | None) -> DocResult | None:
+        ls = self.ls
+        queue = EDITING if version is not None else BACKGROUND  # a file nobody has open waits
         ls.docs.state(uri).runs += 1
         offline_only = ls.settings.offline_only
         await ls.runner.import_engine(not offline_only)
-        config, analyzed = await ls.runner.call(_analyze, ls.settings, path, text)
+        config, analyzed = await ls.runner.call(_analyze, ls.settings, path, text, priority=queue)
         counter, idle = await self.counter_for(config)
         if isinstance(analyzed, FileReport):
             from ..pipeline import Estimated
@@ -91,9 +96,11 @@ class Runs:
             if ls.stale(uri, version):
                 return None
             estimated, attachments, stamps = await ls.runner.call(
-                _estimate, analyzed, config, ls.counters, counter)
+                _estimate, analyzed, config, ls.counters, counter, priority=queue)
         if ls.stale(uri, version):
             return None
+        if version is None and not ls.is_prompt(uri):
+            return None  # the root's `include` changed while the file was read: no longer ours
         ls.stats.estimates += 1
         state = idle if counter is None else (CountState.COUNTING if estimated.countable else CountState.ESTIMATE)
         result = DocResult(uri=uri, path=path, version=version, lines=split_lines(estimated.text),
@@ -126,7 +133,8 @@ class Runs:
         exact = await pipeline.count_exact(estimated, counter, priority)
         if exact is None or self.ls.stale(result.uri, result.version):
             return
-        report = await self.ls.runner.call(pipeline.exact_report, estimated, exact, result.config)
+        report = await self.ls.runner.call(pipeline.exact_report, estimated, exact, result.config,
+                                           priority=EDITING if result.version is not None else BACKGROUND)
         if self.ls.stale(result.uri, result.version):
             return
         counts = exact.counts

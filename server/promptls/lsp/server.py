@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ from .watch import Watch
 from .workspace_index import WorkspaceIndex
 
 log = logging.getLogger("promptls.lsp")
+
+SWITCH_INTERVAL_S = 0.0005
 
 
 class PromptServer(LanguageServer):
@@ -179,6 +182,10 @@ def run(mode: Mode | None = None, tcp: tuple[str, int] | None = None) -> int:
     level = os.environ.get("PROMPTLS_LOG_LEVEL", "").upper()
     if level in ("DEBUG", "INFO", "WARNING", "ERROR"):
         logging.getLogger("promptls").setLevel(level)
+    # The engine thread computes while the loop and the stdin reader wait on I/O; each wake-up of
+    # theirs waits for the GIL until the engine thread is made to let go. At CPython's default (5 ms)
+    # a message read during background work (the workspace index) waits 5-20 ms before it is seen.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     server = create_server(mode)
     if tcp is not None:
         server.start_tcp(*tcp)

@@ -20,6 +20,7 @@ from pygls import uris
 from .. import offline_pool
 from ..config import Config
 from ..model import CountState
+from .runner import BACKGROUND
 from .runs import PRIORITY_BACKGROUND
 from .settings import CONFIG_FILES
 from .state import DocResult
@@ -49,7 +50,7 @@ class Watch:
         folders = ls.folders()
         if not folders:
             return
-        found = await ls.runner.call(ls.index.discover, folders, ls.settings.config_for)
+        found = await ls.runner.call(ls.index.discover, folders, ls.settings.config_for, priority=BACKGROUND)
         for uri in list(ls.index.prompts):  # `include` changed: files it no longer names are not ours
             if not ls.is_prompt(uri):
                 ls.publisher.forget(uri)
@@ -109,8 +110,9 @@ class Watch:
         ls = self.ls
         uris = {entry.path: uri_of(entry.path) for entry in found}
         before = {uri: ls.docs.result(uri) for uri in uris.values()}
-        configs = await ls.runner.call(lambda: [ls.settings.config_for(entry.path) for entry in found])
-        cache = await ls.runner.call(lambda: ls.counters.cache)
+        configs = await ls.runner.call(lambda: [ls.settings.config_for(entry.path) for entry in found],
+                                      priority=BACKGROUND)
+        cache = await ls.runner.call(lambda: ls.counters.cache, priority=BACKGROUND)
         per_config: dict[int, tuple[str | None, CountState, CountState]] = {}  # endpoint, idle, countable
         for config in {id(c): c for c in configs}.values():
             counter, idle = await ls.runs.counter_for(config)
@@ -185,5 +187,5 @@ class Watch:
     async def check_disk(self) -> None:
         ls = self.ls
         configs = [root / name for root in ls.settings.known_roots() for name in CONFIG_FILES]
-        for path, deleted in await ls.runner.call(ls.index.changed_files, configs):
+        for path, deleted in await ls.runner.call(ls.index.changed_files, configs, priority=BACKGROUND):
             self.file_changed(path, deleted)
