@@ -80,6 +80,7 @@ async def test_a_cancelled_run_drops_its_queued_engine_call() -> None:
     old = asyncio.create_task(runner.call(ran.append, "old"))
     await asyncio.sleep(0)  # the call is queued
     old.cancel()
+    await asyncio.gather(old, return_exceptions=True)  # the cancellation has reached the engine thread's queue
     new = runner.call(ran.append, "new")
     release.set()
     await asyncio.wait_for(new, WAIT_S)
