@@ -47,6 +47,19 @@ def test_no_background_job_starts_while_a_foreground_run_holds_the_thread() -> N
     engine.shutdown()
 
 
+def test_background_work_waits_out_the_grace_after_a_foreground_run() -> None:
+    """The editor asks for hints, lenses and hovers right after a publication: background work stays
+    out of their way for a moment after the run that published."""
+    engine = EngineThread("test-engine", grace_s=60)
+    engine.hold()
+    engine.release()
+    background = engine.submit(BACKGROUND, lambda: "indexed")
+    assert engine.submit(EDITING, lambda: "hints").result(WAIT_S) == "hints"
+    assert not background.done()
+    engine.shutdown()
+    assert background.cancelled()
+
+
 def test_a_job_cancelled_before_it_starts_is_skipped_and_errors_reach_the_caller() -> None:
     engine = EngineThread("test-engine")
     ran: list[str] = []

@@ -6,9 +6,10 @@ the garbage collector is a `Runner.call`: it runs in the one engine thread, one 
 (never on the loop, never on pygls' own pool, which also reads stdin). Calls are taken by priority,
 then in order: the open documents' runs (`EDITING`) go before the workspace index and the disk
 checks (`BACKGROUND`), so a keystroke never queues behind a file nobody is looking at. While an
-open document's run is in flight (`foreground()`), no background call starts at all: the loop's
-steps between the run's engine calls (and its publication) would otherwise wait for the GIL behind
-a file nobody is looking at, up to the interpreter's 5 ms switch interval per hand-off. Start-up
+open document's run is in flight (`foreground()`), and for `GRACE_S` after it, no background call
+starts at all: the loop's steps between the run's engine calls, its publication and the requests
+the editor sends right after it (inlay hints, lenses) would otherwise wait for the GIL behind a
+file nobody is looking at. Start-up
 work (engine import, tokenizer, text memo) runs in a warm-up thread of its own, so the first file's
 parse does not queue behind it; only estimates wait for it (`wait_warm`).
 """
@@ -22,6 +23,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -34,21 +36,24 @@ T = TypeVar("T")
 
 EDITING = 0  # a run of an open document, and what its answer waits for
 BACKGROUND = 2  # the workspace index, files read from disk, polling, heap settling
+GRACE_S = 0.05  # after an open document's run: the editor's follow-up requests come within this
 
 _Job = tuple[int, int, Callable[..., Any], tuple[Any, ...], "Future[Any]"]
 
 
 class EngineThread:
-    """One worker thread taking jobs by (priority, arrival); while anything holds it (`hold`), only
-    `EDITING` jobs. A job whose caller was cancelled before it started (a superseded keystroke's run)
-    is skipped."""
+    """One worker thread taking jobs by (priority, arrival); while anything holds it (`hold`), and
+    for `grace_s` after the last release, only `EDITING` jobs. A job whose caller was cancelled before
+    it started (a superseded keystroke's run) is skipped."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, grace_s: float = GRACE_S) -> None:
         self._jobs: list[_Job] = []
         self._ready = threading.Condition()
         self._order = itertools.count()
         self._closed = False
         self._holds = 0
+        self._grace_s = grace_s
+        self._quiet_at = 0.0  # monotonic time from which background jobs may start again
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
@@ -68,10 +73,18 @@ class EngineThread:
     def release(self) -> None:
         with self._ready:
             self._holds -= 1
+            self._quiet_at = time.monotonic() + self._grace_s
             self._ready.notify()
 
-    def _runnable(self) -> bool:
-        return bool(self._jobs) and (self._holds == 0 or self._jobs[0][0] <= EDITING)
+    def _wait_s(self) -> float | None:
+        """0 when the next job may start now; else how long to wait (None: until notified)."""
+        if not self._jobs:
+            return None
+        if self._jobs[0][0] <= EDITING:
+            return 0
+        if self._holds:
+            return None
+        return max(0.0, self._quiet_at - time.monotonic())
 
     def shutdown(self) -> None:
         """Cancel what has not started; the running job finishes on its own (the thread is a daemon)."""
@@ -85,8 +98,8 @@ class EngineThread:
     def _work(self) -> None:
         while True:
             with self._ready:
-                while not self._closed and not self._runnable():
-                    self._ready.wait()
+                while not self._closed and (wait_s := self._wait_s()) != 0:
+                    self._ready.wait(wait_s)
                 if self._closed:
                     return
                 _, _, fn, args, future = heapq.heappop(self._jobs)
