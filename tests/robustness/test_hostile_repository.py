@@ -97,7 +97,8 @@ class Checkout:
     def assert_confined(self) -> None:
         opened = self.opened()
         assert opened, "the audit hook recorded nothing"
-        assert any(p.endswith("p000.prompt.yaml") for p, _ in opened)  # it does see promptls' own reads
+        # it does see promptls' own reads (p001: never opened in an editor, so read from disk)
+        assert any(p.endswith("p001.prompt.yaml") for p, _ in opened)
         outside = [p for p, _ in opened if p.startswith((str(self.outside), str(self.home)))]
         assert outside == [], f"opened outside the root: {outside}"
         # a relative name is either a file of the checkout opened from its folder (the CLI was given ".")
