@@ -9,9 +9,9 @@ checks (`BACKGROUND`), so a keystroke never queues behind a file nobody is looki
 open document's run is in flight (`foreground()`), and for `GRACE_S` after it, no background call
 starts at all: the loop's steps between the run's engine calls, its publication and the requests
 the editor sends right after it (inlay hints, lenses) would otherwise wait for the GIL behind a
-file nobody is looking at. Start-up
-work (engine import, tokenizer, text memo) runs in a warm-up thread of its own, so the first file's
-parse does not queue behind it; only estimates wait for it (`wait_warm`).
+file nobody is looking at. Start-up work (engine import, tokenizer, text memo) runs in a warm-up
+thread of its own, so the first file's parse does not queue behind it; only estimates wait for it
+(`wait_warm`).
 """
 
 from __future__ import annotations
