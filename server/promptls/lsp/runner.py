@@ -38,6 +38,12 @@ EDITING = 0  # a run of an open document, and what its answer waits for
 BACKGROUND = 2  # the workspace index, files read from disk, polling, heap settling
 GRACE_S = 0.05  # after an open document's run: the editor's follow-up requests come within this
 
+
+def priority_of(version: int | None) -> int:
+    """An open buffer's run (it has a version) is `EDITING`; a file read from disk is `BACKGROUND`.
+    The API limiter takes the same priorities."""
+    return EDITING if version is not None else BACKGROUND
+
 _Job = tuple[int, int, Callable[..., Any], tuple[Any, ...], "Future[Any]"]
 
 

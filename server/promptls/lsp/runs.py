@@ -19,7 +19,7 @@ from ..model import CountState, FileReport
 from . import heap
 from .counter import Counter, Counters
 from .positions import split_lines
-from .runner import BACKGROUND, EDITING
+from .runner import priority_of
 from .state import DocResult, Stamp
 from .workspace_index import WorkspaceIndex
 
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PRIORITY_EDITING = EDITING  # the API limiter and the engine thread take the same priorities
-PRIORITY_BACKGROUND = BACKGROUND
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 60.0
 
@@ -64,7 +62,7 @@ class Runs:
         result = await self.estimate(uri)
         if result is not None:
             if priority is None:
-                priority = PRIORITY_EDITING if result.version is not None else PRIORITY_BACKGROUND
+                priority = priority_of(result.version)
             await self.exact(result, priority)
 
     async def estimate(self, uri: str) -> DocResult | None:
@@ -80,7 +78,7 @@ class Runs:
 
     async def _estimate(self, uri: str, path: Path, text: str | None, version: int | None) -> DocResult | None:
         ls = self.ls
-        queue = EDITING if version is not None else BACKGROUND  # a file nobody has open waits
+        queue = priority_of(version)  # a file nobody has open waits
         ls.docs.state(uri).runs += 1
         offline_only = ls.settings.offline_only
         await ls.runner.import_engine(not offline_only)
@@ -134,7 +132,7 @@ class Runs:
         if exact is None or self.ls.stale(result.uri, result.version):
             return
         report = await self.ls.runner.call(pipeline.exact_report, estimated, exact, result.config,
-                                           priority=EDITING if result.version is not None else BACKGROUND)
+                                           priority=priority_of(result.version))
         if self.ls.stale(result.uri, result.version):
             return
         counts = exact.counts

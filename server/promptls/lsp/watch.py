@@ -21,7 +21,6 @@ from .. import offline_pool
 from ..config import Config
 from ..model import CountState
 from .runner import BACKGROUND
-from .runs import PRIORITY_BACKGROUND
 from .settings import CONFIG_FILES
 from .state import DocResult
 from .workspace_index import Found, Offline, estimate_offline
@@ -99,7 +98,7 @@ class Watch:
         for uri, kept in estimated:
             unchanged = not ls.is_open(uri) and ls.docs.result(uri) is kept
             if unchanged and ls.counters.for_config(kept.config, ls.settings.offline_only)[0] is not None:
-                await ls.runs.count(uri, PRIORITY_BACKGROUND)  # analysed again (text memo: no re-tokenizing)
+                await ls.runs.count(uri, BACKGROUND)  # analysed again (text memo: no re-tokenizing)
 
     async def _estimate_in_workers(self, found: list[Found], estimated: list[tuple[str, DocResult]],
                                    step: Callable[[int], None]) -> list[Found]:
